@@ -1,0 +1,825 @@
+#!/usr/bin/env python3
+"""Convert the four musicnn 0.1.0 TensorFlow checkpoints to PyTorch-named safetensors.
+
+Why this exists
+---------------
+mtag ships the pre-trained musicnn models (Pons & Serra 2019, ISC licence) but must not
+depend on TensorFlow.  This tool turns the checkpoints inside the PyPI wheel
+``musicnn-0.1.0-py3-none-any.whl`` into ``models/<name>/weights.safetensors`` plus a
+``models/<name>/model.json`` that records labels, preprocessing, provenance and licence.
+It is deterministic (same wheel -> byte-identical output), so the committed models can be
+re-derived and checked by anyone (see tests/tools/test_convert_musicnn.py).
+
+Formats read (all from the wheel zip, never unpacked to disk)
+--------------------------------------------------------------
+* ``musicnn/<MODEL>/.index`` -- a TensorFlow *tensor bundle* index, which is a LevelDB
+  SSTable: data blocks of prefix-compressed ``key -> value`` entries (each entry is
+  ``varint shared, varint non_shared, varint value_len, key_delta, value``) followed by a
+  ``uint32`` restart array and its ``uint32`` length; every block is followed by a 5-byte
+  trailer (compression type byte, masked crc32c).  The file ends with a 48-byte footer:
+  metaindex and index ``BlockHandle``s (varint offset, varint size), zero padding, and
+  the magic ``0xdb4775248b80fb57``.  The index block maps separator keys to data-block
+  handles.  Key ``""`` holds a ``BundleHeaderProto``; every other key is a tensor name
+  whose value is a ``BundleEntryProto`` (dtype, shape, shard, offset, size, crc32c).
+* ``musicnn/<MODEL>/.data-00000-of-00001`` -- raw little-endian tensor bytes at the
+  offsets given by the index.
+* ``musicnn/configuration.py`` -- the label lists (read with ``ast``, never executed).
+* ``musicnn/<MODEL>/experiment.result`` -- the reported ROC-AUC / PR-AUC.
+* ``musicnn/<MODEL>/config.json`` -- training configuration, used only to cross-check
+  the preprocessing constants written to model.json.
+* ``musicnn-0.1.0.dist-info/{METADATA,RECORD,LICENSE.md}`` -- identity, integrity (every
+  file read is checked against its RECORD sha256) and the licence text.
+
+Not read: ``.meta`` (the TF graph; SPEC.md documents it and the shapes are checked here)
+and ``checkpoint`` (it only points at the author's home directory).
+
+Formats written
+---------------
+* ``weights.safetensors`` -- float32, C-contiguous, PyTorch state_dict names and layouts
+  (conv2d ``[kh,kw,in,out] -> [out,in,kh,kw]``, dense ``[in,out] -> [out,in]``, BatchNorm
+  gamma/beta/moving_mean/moving_variance -> weight/bias/running_mean/running_var; no
+  ``num_batches_tracked``).  Adam slots and ``beta{1,2}_power`` are dropped.
+* ``model.json`` -- see :func:`build_model_json`.
+
+Usage: ``python tools/convert_musicnn.py WHEEL [--out models]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import base64
+import hashlib
+import json
+import re
+import struct
+import sys
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# ---------------------------------------------------------------------------------------
+# Errors
+
+
+class ConversionError(Exception):
+    """Anything about the input that the converter does not understand or does not trust."""
+
+
+def _require(condition: bool, message: str) -> None:
+    """Fail loudly: a silently wrong model is far worse than no model."""
+    if not condition:
+        raise ConversionError(message)
+
+
+# ---------------------------------------------------------------------------------------
+# crc32c (Castagnoli).  TensorFlow checksums every SSTable block and every tensor with it.
+# A plain table-driven loop does ~15 MB/s here, i.e. well under a second for all four
+# models' weights, so no native crc32c package is needed.
+
+_CRC32C_POLY = 0x82F63B78  # reflected Castagnoli polynomial
+
+
+def _make_crc_table() -> list[int]:
+    """The standard 256-entry table for the reflected CRC-32C register update."""
+    table = []
+    for value in range(256):
+        for _ in range(8):
+            value = (value >> 1) ^ _CRC32C_POLY if value & 1 else value >> 1
+        table.append(value)
+    return table
+
+
+_CRC_TABLE = _make_crc_table()
+
+
+def crc32c(data: bytes) -> int:
+    """CRC-32C of ``data`` (init and final xor 0xFFFFFFFF, as in RFC 3720 / TensorFlow)."""
+    table = _CRC_TABLE
+    reg = 0xFFFFFFFF
+    for byte in data:
+        reg = table[(reg ^ byte) & 0xFF] ^ (reg >> 8)
+    return reg ^ 0xFFFFFFFF
+
+
+def mask_crc(crc: int) -> int:
+    """LevelDB/TensorFlow store CRCs "masked" so that CRCs of CRCs stay well distributed."""
+    return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
+
+
+# ---------------------------------------------------------------------------------------
+# Protocol-buffer wire format: just enough to decode BundleHeaderProto / BundleEntryProto.
+
+
+def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+    """Decode a base-128 varint at ``pos``; return (value, next position)."""
+    value = shift = 0
+    while True:
+        _require(pos < len(buf), "truncated varint")
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, pos
+        shift += 7
+        _require(shift < 64, "varint longer than 10 bytes")
+
+
+def iter_proto_fields(buf: bytes) -> Iterator[tuple[int, int | bytes]]:
+    """Yield ``(field_number, value)``: ints for varint/fixed fields, bytes for length-delimited."""
+    pos = 0
+    while pos < len(buf):
+        tag, pos = read_varint(buf, pos)
+        field, wire_type = tag >> 3, tag & 7
+        if wire_type == 0:
+            value, pos = read_varint(buf, pos)
+        elif wire_type == 1:
+            _require(pos + 8 <= len(buf), "truncated fixed64")
+            (value,) = struct.unpack_from("<Q", buf, pos)
+            pos += 8
+        elif wire_type == 5:
+            _require(pos + 4 <= len(buf), "truncated fixed32")
+            (value,) = struct.unpack_from("<I", buf, pos)
+            pos += 4
+        elif wire_type == 2:
+            length, pos = read_varint(buf, pos)
+            _require(pos + length <= len(buf), "truncated length-delimited field")
+            value = bytes(buf[pos : pos + length])
+            pos += length
+        else:
+            raise ConversionError(f"unsupported protobuf wire type {wire_type}")
+        yield field, value
+
+
+# ---------------------------------------------------------------------------------------
+# LevelDB SSTable (TensorFlow's tensorflow/core/lib/io/table format).
+
+TABLE_MAGIC = 0xDB4775248B80FB57
+FOOTER_SIZE = 48
+BLOCK_TRAILER_SIZE = 5
+
+
+def _read_block_handle(buf: bytes, pos: int) -> tuple[tuple[int, int], int]:
+    """A BlockHandle is two varints: (offset, size of the block without its trailer)."""
+    offset, pos = read_varint(buf, pos)
+    size, pos = read_varint(buf, pos)
+    return (offset, size), pos
+
+
+def read_block(table: bytes, handle: tuple[int, int]) -> bytes:
+    """Return one block's contents after checking its trailer (uncompressed, crc32c)."""
+    offset, size = handle
+    end = offset + size
+    _require(end + BLOCK_TRAILER_SIZE <= len(table), f"block {handle} runs past the end of the table")
+    block = table[offset:end]
+    block_type = table[end]
+    _require(block_type == 0, f"block {handle} is compressed (type {block_type}); not supported")
+    (stored,) = struct.unpack_from("<I", table, end + 1)
+    actual = mask_crc(crc32c(table[offset : end + 1]))
+    _require(stored == actual, f"block {handle}: crc32c mismatch ({stored:#x} != {actual:#x})")
+    return block
+
+
+def iter_block_entries(block: bytes) -> Iterator[tuple[bytes, bytes]]:
+    """Yield ``(key, value)`` from a block, undoing the shared-prefix key compression."""
+    _require(len(block) >= 4, "block shorter than its restart count")
+    (num_restarts,) = struct.unpack_from("<I", block, len(block) - 4)
+    limit = len(block) - 4 - 4 * num_restarts
+    _require(limit >= 0, "restart array larger than the block")
+    pos, key = 0, b""
+    while pos < limit:
+        shared, pos = read_varint(block, pos)
+        non_shared, pos = read_varint(block, pos)
+        value_len, pos = read_varint(block, pos)
+        _require(shared <= len(key) and pos + non_shared + value_len <= limit, "corrupt block entry")
+        key = key[:shared] + block[pos : pos + non_shared]
+        pos += non_shared
+        yield key, block[pos : pos + value_len]
+        pos += value_len
+
+
+def read_sstable(table: bytes) -> dict[bytes, bytes]:
+    """Read every ``key -> value`` of an uncompressed SSTable, in key order."""
+    _require(len(table) >= FOOTER_SIZE, "file too short to be an SSTable")
+    footer = table[-FOOTER_SIZE:]
+    (magic,) = struct.unpack_from("<Q", footer, FOOTER_SIZE - 8)
+    _require(magic == TABLE_MAGIC, f"bad SSTable magic {magic:#x}")
+    _metaindex, pos = _read_block_handle(footer, 0)
+    index_handle, _ = _read_block_handle(footer, pos)
+    entries: dict[bytes, bytes] = {}
+    previous: bytes | None = None
+    for _separator, handle_bytes in iter_block_entries(read_block(table, index_handle)):
+        handle, _ = _read_block_handle(handle_bytes, 0)
+        for key, value in iter_block_entries(read_block(table, handle)):
+            _require(previous is None or key > previous, f"keys out of order at {key!r}")
+            entries[key] = value
+            previous = key
+    return entries
+
+
+# ---------------------------------------------------------------------------------------
+# TensorFlow tensor bundle (tensorflow/core/protobuf/tensor_bundle.proto).
+
+DT_FLOAT = 1
+
+
+@dataclass(frozen=True)
+class BundleEntry:
+    """Where one tensor lives in the data file (BundleEntryProto)."""
+
+    dtype: int
+    shape: tuple[int, ...]
+    shard_id: int
+    offset: int
+    size: int
+    crc32c: int
+
+
+def parse_tensor_shape(buf: bytes) -> tuple[int, ...]:
+    """TensorShapeProto: repeated field 2 ``dim {size = 1}``; field 3 = unknown_rank."""
+    dims: list[int] = []
+    for field, value in iter_proto_fields(buf):
+        if field == 2:
+            size = next((v for f, v in iter_proto_fields(value) if f == 1), 0)
+            _require(size < 1 << 63, "negative tensor dimension")
+            dims.append(int(size))
+        elif field == 3:
+            _require(not value, "tensor of unknown rank")
+    return tuple(dims)
+
+
+def parse_bundle_entry(buf: bytes) -> BundleEntry:
+    """Decode a BundleEntryProto; partitioned (sliced) tensors are rejected."""
+    fields: dict[str, int | tuple[int, ...]] = {
+        "dtype": 0, "shape": (), "shard_id": 0, "offset": 0, "size": 0, "crc32c": 0
+    }  # proto3 defaults: fields equal to zero are not stored
+    names = {1: "dtype", 3: "shard_id", 4: "offset", 5: "size", 6: "crc32c"}
+    for field, value in iter_proto_fields(buf):
+        if field == 2:
+            fields["shape"] = parse_tensor_shape(value)
+        elif field == 7:
+            raise ConversionError("partitioned (sliced) tensors are not supported")
+        elif field in names:
+            fields[names[field]] = value
+    return BundleEntry(**fields)  # type: ignore[arg-type]
+
+
+def parse_bundle_header(buf: bytes) -> int:
+    """Check the BundleHeaderProto (little-endian) and return its number of shards."""
+    num_shards, endianness = 0, 0
+    for field, value in iter_proto_fields(buf):
+        if field == 1:
+            num_shards = int(value)  # type: ignore[arg-type]
+        elif field == 2:
+            endianness = int(value)  # type: ignore[arg-type]
+    _require(endianness == 0, "big-endian tensor bundles are not supported")
+    _require(num_shards >= 1, "bundle header reports no shards")
+    return num_shards
+
+
+def _check_entry(name: str, entry: BundleEntry, num_shards: int) -> None:
+    """All musicnn tensors are float32; anything else means we misread the index."""
+    _require(entry.dtype == DT_FLOAT, f"{name}: dtype {entry.dtype} is not float32 (1)")
+    count = int(np.prod(entry.shape, dtype=np.int64))
+    _require(entry.size == 4 * count, f"{name}: {entry.size} bytes for float32 shape {entry.shape}")
+    _require(0 <= entry.shard_id < num_shards, f"{name}: shard {entry.shard_id} out of range")
+
+
+def read_bundle_index(index: bytes) -> tuple[int, dict[str, BundleEntry]]:
+    """Parse a bundle's ``.index``: (number of shards, tensor name -> entry), all checked."""
+    table = read_sstable(index)
+    _require(b"" in table, "bundle index has no header entry (key '')")
+    num_shards = parse_bundle_header(table.pop(b""))
+    entries = {key.decode("utf-8"): parse_bundle_entry(value) for key, value in table.items()}
+    for name, entry in entries.items():
+        _check_entry(name, entry, num_shards)
+    return num_shards, entries
+
+
+def load_tensor(name: str, entry: BundleEntry, data: bytes) -> np.ndarray:
+    """Read one float32 tensor from its data shard after checking its crc32c."""
+    _require(entry.offset + entry.size <= len(data), f"{name}: bytes past the end of the data file")
+    raw = data[entry.offset : entry.offset + entry.size]
+    actual = mask_crc(crc32c(raw))
+    _require(actual == entry.crc32c, f"{name}: crc32c mismatch ({entry.crc32c:#x} != {actual:#x})")
+    return np.frombuffer(raw, dtype="<f4").reshape(entry.shape).astype(np.float32)
+
+
+def load_tensors(
+    entries: dict[str, BundleEntry], shards: list[bytes], keep: Callable[[str], bool] = lambda name: True
+) -> dict[str, np.ndarray]:
+    """Load every tensor whose name passes ``keep`` from the in-memory data shards."""
+    return {name: load_tensor(name, entry, shards[entry.shard_id]) for name, entry in entries.items() if keep(name)}
+
+
+def data_shard_name(prefix: str, shard: int, num_shards: int) -> str:
+    """TensorFlow's shard file naming: ``<prefix>.data-00000-of-00001``."""
+    return f"{prefix}.data-{shard:05d}-of-{num_shards:05d}"
+
+
+# ---------------------------------------------------------------------------------------
+# The wheel.
+
+WHEEL_NAME, WHEEL_VERSION = "musicnn", "0.1.0"
+DIST_INFO = f"{WHEEL_NAME}-{WHEEL_VERSION}.dist-info"
+
+
+class Wheel:
+    """Read-only access to the musicnn wheel; every member read is checked against RECORD."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        self._zip = zipfile.ZipFile(path)
+        self._record = self._read_record()
+        self._check_metadata()
+
+    def _read_record(self) -> dict[str, str]:
+        """RECORD lines are ``path,sha256=<urlsafe b64, unpadded>,size``."""
+        record = {}
+        for line in self._zip.read(f"{DIST_INFO}/RECORD").decode("utf-8").splitlines():
+            parts = line.rsplit(",", 2)
+            if len(parts) == 3 and parts[1].startswith("sha256="):
+                record[parts[0]] = parts[1][len("sha256=") :]
+        return record
+
+    def _check_metadata(self) -> None:
+        """model.json claims ``musicnn==0.1.0``; make sure that is what we are reading."""
+        meta = self.read_text(f"{DIST_INFO}/METADATA")
+        _require(f"\nName: {WHEEL_NAME}\n" in f"\n{meta}", "wheel METADATA is not for musicnn")
+        _require(f"\nVersion: {WHEEL_VERSION}\n" in f"\n{meta}", f"wheel is not musicnn {WHEEL_VERSION}")
+
+    def read(self, member: str) -> bytes:
+        """Return a member's bytes after verifying its RECORD hash."""
+        try:
+            data = self._zip.read(member)
+        except KeyError:
+            raise ConversionError(f"{member} is missing from the wheel") from None
+        _require(member in self._record, f"{member} has no sha256 in RECORD")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
+        _require(digest == self._record[member], f"{member}: sha256 does not match RECORD")
+        return data
+
+    def read_text(self, member: str) -> str:
+        """A verified member decoded as UTF-8."""
+        return self.read(member).decode("utf-8")
+
+
+def read_labels(configuration_py: str, variable: str) -> list[str]:
+    """Evaluate ``variable = [...]`` in configuration.py with ast.literal_eval (no exec)."""
+    for node in ast.parse(configuration_py).body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == variable for t in node.targets):
+            labels = ast.literal_eval(node.value)
+            is_str_list = isinstance(labels, list) and all(isinstance(x, str) for x in labels)
+            _require(is_str_list, f"{variable} is not a list of str")
+            _require(len(set(labels)) == len(labels), f"{variable} has duplicate labels")
+            return labels
+    raise ConversionError(f"{variable} not found in configuration.py")
+
+
+_METRIC_RE = re.compile(r"\b(ROC-AUC|PR-AUC|AUC)\s*:\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)")
+
+
+def parse_experiment_result(text: str) -> dict[str, float]:
+    """Return {"roc_auc", "pr_auc"} from experiment.result.
+
+    Two formats exist in the wheel: labelled ``ROC-AUC:`` / ``PR-AUC:`` lines (MTT_musicnn),
+    and two bare ``AUC:`` lines, ROC first then PR (the other three, per the musicnn
+    training code).  The bare form is checked for plausibility (PR-AUC < ROC-AUC for these
+    50-tag tasks) because the order is a convention, not something the file states.
+    """
+    found = [(name, float(value)) for name, value in _METRIC_RE.findall(text)]
+    labelled = {name: value for name, value in found if name != "AUC"}
+    bare = [value for name, value in found if name == "AUC"]
+    if labelled:
+        well_formed = set(labelled) == {"ROC-AUC", "PR-AUC"} and not bare and len(found) == 2
+        _require(well_formed, f"unexpected metrics in experiment.result: {found}")
+        roc, pr = labelled["ROC-AUC"], labelled["PR-AUC"]
+    else:
+        _require(len(bare) == 2, f"expected two 'AUC:' lines in experiment.result, found {found}")
+        roc, pr = bare
+    _require(0.0 < pr < roc <= 1.0, f"implausible metrics ROC-AUC={roc} PR-AUC={pr}")
+    return {"roc_auc": roc, "pr_auc": pr}
+
+
+# ---------------------------------------------------------------------------------------
+# Variable mapping TF -> PyTorch.
+
+BN_SUFFIXES = {"gamma": "weight", "beta": "bias", "moving_mean": "running_mean", "moving_variance": "running_var"}
+MOVING_STATS = ("moving_mean", "moving_variance")
+
+
+def _permute_conv2d(kernel: np.ndarray) -> np.ndarray:
+    """TF conv2d kernel [kh, kw, in, out] -> torch Conv2d weight [out, in, kh, kw]."""
+    _require(kernel.ndim == 4, f"conv2d kernel of rank {kernel.ndim}")
+    return kernel.transpose(3, 2, 0, 1)
+
+
+def _permute_conv1d(kernel: np.ndarray) -> np.ndarray:
+    """Mid-end TF conv2d [k, features, 1, out] (features on the W axis) -> Conv1d [out, features, k]."""
+    _require(kernel.ndim == 4 and kernel.shape[2] == 1, f"mid-end kernel shape {kernel.shape}")
+    return kernel[:, :, 0, :].transpose(2, 1, 0)
+
+
+def _transpose_dense(kernel: np.ndarray) -> np.ndarray:
+    """TF dense kernel [in, out] -> torch Linear weight [out, in]."""
+    _require(kernel.ndim == 2, f"dense kernel of rank {kernel.ndim}")
+    return kernel.T
+
+
+Transform = Callable[[np.ndarray], np.ndarray]
+VariableMap = dict[str, tuple[str, Transform | None]]  # TF name -> (torch key, layout change)
+
+LAYER_KINDS: dict[str, Transform] = {
+    "conv2d": _permute_conv2d,
+    "conv1d": _permute_conv1d,
+    "dense": _transpose_dense,
+}
+
+# (TF variable scope, torch module path, kind) -- kind is "bn" or a LAYER_KINDS key.
+MUSICNN_LAYERS: list[tuple[str, str, str]] = [
+    ("batch_normalization", "input_bn", "bn"),
+    ("conv2d", "timbral.0.conv", "conv2d"),
+    ("batch_normalization_1", "timbral.0.bn", "bn"),
+    ("conv2d_1", "timbral.1.conv", "conv2d"),
+    ("batch_normalization_2", "timbral.1.bn", "bn"),
+    ("conv2d_2", "temporal.0.conv", "conv2d"),
+    ("batch_normalization_3", "temporal.0.bn", "bn"),
+    ("conv2d_3", "temporal.1.conv", "conv2d"),
+    ("batch_normalization_4", "temporal.1.bn", "bn"),
+    ("conv2d_4", "temporal.2.conv", "conv2d"),
+    ("batch_normalization_5", "temporal.2.bn", "bn"),
+    ("conv2d_5", "midend.0.conv", "conv1d"),
+    ("batch_normalization_6", "midend.0.bn", "bn"),
+    ("conv2d_6", "midend.1.conv", "conv1d"),
+    ("batch_normalization_7", "midend.1.bn", "bn"),
+    ("conv2d_7", "midend.2.conv", "conv1d"),
+    ("batch_normalization_8", "midend.2.bn", "bn"),
+    ("batch_normalization_9", "pool_bn", "bn"),
+    ("dense", "dense", "dense"),
+    ("batch_normalization_10", "dense_bn", "bn"),
+    ("dense_1", "classifier", "dense"),
+]
+
+VGG_LAYERS: list[tuple[str, str, str]] = [
+    ("batch_normalization", "input_bn", "bn"),
+    *(layer for i in range(5) for layer in (
+        (f"{i + 1}CNN", f"blocks.{i}.conv", "conv2d"),
+        (f"batch_normalization_{i + 1}", f"blocks.{i}.bn", "bn"),
+    )),
+    ("dense", "classifier", "dense"),
+]
+
+ARCH_LAYERS = {"musicnn": MUSICNN_LAYERS, "vgg": VGG_LAYERS}
+
+# SPEC sections 2-3: (trainable floats, BatchNorm moving-statistic floats).
+EXPECTED_COUNTS = {"musicnn": (787_159, 4_920), "vgg": (605_748, 1_282)}
+
+
+def variable_map(layers: list[tuple[str, str, str]]) -> VariableMap:
+    """TF variable name -> (torch key, layout transform or None for "copy as is")."""
+    mapping: VariableMap = {}
+    for scope, module, kind in layers:
+        if kind == "bn":
+            for tf_name, torch_name in BN_SUFFIXES.items():
+                mapping[f"{scope}/{tf_name}"] = (f"{module}.{torch_name}", None)
+        else:
+            mapping[f"{scope}/kernel"] = (f"{module}.weight", LAYER_KINDS[kind])
+            mapping[f"{scope}/bias"] = (f"{module}.bias", None)
+    return mapping
+
+
+def is_optimizer_slot(name: str) -> bool:
+    """Adam's per-variable slots and its bias-correction accumulators: training state only."""
+    return name.endswith(("/Adam", "/Adam_1")) or name in ("beta1_power", "beta2_power")
+
+
+def check_variables(entries: dict[str, BundleEntry], mapping: VariableMap) -> None:
+    """Every model variable must be mapped and every mapped variable present."""
+    model_vars = {name for name in entries if not is_optimizer_slot(name)}
+    unmapped = sorted(model_vars - set(mapping))
+    missing = sorted(set(mapping) - model_vars)
+    _require(not unmapped, f"checkpoint variables with no PyTorch mapping: {unmapped}")
+    _require(not missing, f"mapped variables missing from the checkpoint: {missing}")
+    for name, entry in entries.items():
+        if name.endswith(("/Adam", "/Adam_1")):
+            var = name.rsplit("/", 1)[0]
+            _require(var in model_vars and entries[var].shape == entry.shape, f"orphan optimizer slot {name}")
+
+
+def count_parameters(entries: dict[str, BundleEntry]) -> tuple[int, int]:
+    """(trainable floats, moving-statistic floats); trainable = has an Adam slot."""
+    trainable = moving = 0
+    for name, entry in entries.items():
+        if is_optimizer_slot(name):
+            continue
+        size = int(np.prod(entry.shape, dtype=np.int64))
+        if f"{name}/Adam" in entries:
+            trainable += size
+        else:
+            _require(name.endswith(MOVING_STATS), f"{name} is neither trainable nor a BN moving statistic")
+            moving += size
+    return trainable, moving
+
+
+def to_state_dict(tensors: dict[str, np.ndarray], mapping: VariableMap) -> dict[str, np.ndarray]:
+    """Rename and re-layout TF tensors; the result is sorted, float32 and C-contiguous."""
+    state: dict[str, np.ndarray] = {}
+    for tf_name, (key, transform) in mapping.items():
+        array = tensors[tf_name]
+        _require(bool(np.all(np.isfinite(array))), f"{tf_name} contains NaN or Inf")
+        if tf_name.endswith("moving_variance"):
+            _require(bool(np.all(array >= 0)), f"{tf_name} has negative variances")
+        state[key] = np.ascontiguousarray(transform(array) if transform else array, dtype=np.float32)
+    return dict(sorted(state.items()))
+
+
+# ---------------------------------------------------------------------------------------
+# Architecture parameters, derived from the weights and checked against the spec.
+
+
+def musicnn_params(state: dict[str, np.ndarray]) -> dict[str, int]:
+    """Read musicnn's sizes off the weight shapes (SPEC section 2) and check they cohere."""
+    n_mels = 96
+    timbral = state["timbral.0.conv.weight"].shape[0]
+    temporal = state["temporal.0.conv.weight"].shape[0]
+    midend = state["midend.0.conv.weight"].shape[0]
+    backend, pooled = state["dense.weight"].shape
+    n_labels = state["classifier.weight"].shape[0]
+    _require(state["timbral.0.conv.weight"].shape == (timbral, 1, 7, int(0.4 * n_mels)), "timbral f74 shape")
+    _require(state["timbral.1.conv.weight"].shape == (timbral, 1, 7, int(0.7 * n_mels)), "timbral f77 shape")
+    for i, k in enumerate((128, 64, 32)):
+        _require(state[f"temporal.{i}.conv.weight"].shape == (temporal, 1, k, 1), f"temporal {k} shape")
+    front = 2 * timbral + 3 * temporal
+    _require(state["midend.0.conv.weight"].shape == (midend, front, 7), "midend.0 shape")
+    for i in (1, 2):
+        _require(state[f"midend.{i}.conv.weight"].shape == (midend, midend, 7), f"midend.{i} shape")
+    _require(pooled == 2 * (front + 3 * midend) == state["pool_bn.weight"].shape[0], "pooled feature size")
+    _require(state["classifier.weight"].shape == (n_labels, backend), "classifier shape")
+    params = {
+        "n_labels": n_labels,
+        "n_mels": n_mels,
+        "timbral_filters": timbral,
+        "temporal_filters": temporal,
+        "midend_filters": midend,
+        "backend_units": backend,
+    }
+    expected = {
+        "n_labels": 50,
+        "n_mels": 96,
+        "timbral_filters": 204,
+        "temporal_filters": 51,
+        "midend_filters": 64,
+        "backend_units": 200,
+    }
+    _require(params == expected, f"musicnn params {params} differ from the spec {expected}")
+    return params
+
+
+VGG_POOLS = [((4, 1), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((4, 4), (4, 4))]
+
+
+def vgg_params(state: dict[str, np.ndarray]) -> dict[str, int]:
+    """Read the VGG sizes off the weights; the dense input size pins the 187x96 input."""
+    n_frames, n_mels = 187, 96
+    filters = state["blocks.0.conv.weight"].shape[0]
+    _require(state["blocks.0.conv.weight"].shape == (filters, 1, 3, 3), "blocks.0 shape")
+    for i in range(1, 5):
+        _require(state[f"blocks.{i}.conv.weight"].shape == (filters, filters, 3, 3), f"blocks.{i} shape")
+    t, f = n_frames, n_mels
+    for (kt, kf), (st, sf) in VGG_POOLS:
+        t, f = (t - kt) // st + 1, (f - kf) // sf + 1
+    n_labels, flat = state["classifier.weight"].shape
+    _require(flat == t * f * filters, f"dense input {flat} != {t}x{f}x{filters}")
+    params = {"n_labels": n_labels, "n_mels": n_mels, "n_frames": n_frames, "filters": filters}
+    expected = {"n_labels": 50, "n_mels": 96, "n_frames": 187, "filters": 128}
+    _require(params == expected, f"vgg params {params} differ from the spec {expected}")
+    return params
+
+
+ARCH_PARAMS = {"musicnn": musicnn_params, "vgg": vgg_params}
+
+
+# ---------------------------------------------------------------------------------------
+# model.json
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One shipped model: where it is in the wheel and how mtag names it."""
+
+    wheel_dir: str
+    name: str
+    arch: str
+    dataset: str  # "MSD" or "MTT"
+
+
+MODELS = [
+    ModelSpec("MSD_musicnn", "musicnn-msd", "musicnn", "MSD"),
+    ModelSpec("MTT_musicnn", "musicnn-mtt", "musicnn", "MTT"),
+    ModelSpec("MSD_vgg", "vgg-msd", "vgg", "MSD"),
+    ModelSpec("MTT_vgg", "vgg-mtt", "vgg", "MTT"),
+]
+
+DATASETS = {
+    "MSD": {
+        "labels": "MSD_LABELS",
+        "phrase": "the Million Song Dataset's Last.fm tags",
+        "training": "Million Song Dataset (Last.fm tags, top 50)",
+    },
+    "MTT": {
+        "labels": "MTT_LABELS",
+        "phrase": "MagnaTagATune",
+        "training": "MagnaTagATune (top 50 tags)",
+    },
+}
+
+ARCH_DESCRIPTIONS = {
+    "musicnn": "musicnn (Pons & Serra 2019): musically motivated CNN trained on {phrase}; {n} tags.",
+    "vgg": "VGG-like baseline (Pons & Serra 2019) trained on {phrase}; {n} tags.",
+}
+
+# SPEC section 1; extractor.batch_data and librosa 0.7-era defaults.
+PREPROCESSING = {
+    "sample_rate": 16000,
+    "n_fft": 512,
+    "hop_length": 256,
+    "window": "hann",
+    "center": True,
+    "pad_mode": "reflect",
+    "n_mels": 96,
+    "fmin": 0.0,
+    "fmax": 8000.0,
+    "mel_scale": "slaney",
+    "mel_norm": "slaney",
+    "power": 2.0,
+    "float16_rounding": True,
+    "compression": "logC",
+    "window_frames": 187,
+    "hop_frames": 187,
+    "short_input": "repeat",
+}
+
+ATTRIBUTION = (
+    'Jordi Pons and Xavier Serra, "musicnn: pre-trained convolutional neural networks for music audio tagging", '
+    "ISMIR Late-Breaking/Demo 2019. Copyright (c) Music Technology Group, Universitat Pompeu Fabra 2019."
+)
+
+
+def check_training_config(config: dict, spec: ModelSpec) -> None:
+    """The training config must agree with the preprocessing constants we publish."""
+    rep = config.get("audio_rep", {})
+    checks = {
+        "n_frames": (config.get("n_frames"), PREPROCESSING["window_frames"]),
+        "xInput": (config.get("xInput"), PREPROCESSING["window_frames"]),
+        "yInput": (config.get("yInput"), PREPROCESSING["n_mels"]),
+        "pre_processing": (config.get("pre_processing"), PREPROCESSING["compression"]),
+        "resample_sr": (rep.get("resample_sr"), PREPROCESSING["sample_rate"]),
+        "hop": (rep.get("hop"), PREPROCESSING["hop_length"]),
+        "n_fft": (rep.get("n_fft"), PREPROCESSING["n_fft"]),
+        "n_mels": (rep.get("n_mels"), PREPROCESSING["n_mels"]),
+        "spectrogram_type": (rep.get("spectrogram_type"), "mel"),
+    }
+    for key, (found, wanted) in checks.items():
+        _require(found == wanted, f"{spec.wheel_dir}/config.json {key}={found!r}, expected {wanted!r}")
+
+
+def build_model_json(
+    spec: ModelSpec,
+    params: dict[str, int],
+    labels: list[str],
+    metrics: dict[str, float],
+    wheel_sha256: str,
+    license_text: str,
+    weights_sha256: str,
+    n_parameters: int,
+) -> dict:
+    """The model card mtag's loader reads; key order is fixed so the bytes are reproducible."""
+    dataset = DATASETS[spec.dataset]
+    return {
+        "format": 1,
+        "name": spec.name,
+        "description": ARCH_DESCRIPTIONS[spec.arch].format(phrase=dataset["phrase"], n=len(labels)),
+        "kind": "tagger",
+        "architecture": {"name": spec.arch, "params": params},
+        "labels": labels,
+        "activation": "sigmoid",
+        "preprocessing": dict(PREPROCESSING),
+        "training": {"dataset": dataset["training"]},
+        "metrics": {**metrics, "source": f"experiment.result in the musicnn {WHEEL_VERSION} wheel"},
+        "source": {
+            "package": f"{WHEEL_NAME}=={WHEEL_VERSION}",
+            "checkpoint": f"musicnn/{spec.wheel_dir}/",
+            "wheel_sha256": wheel_sha256,
+            "homepage": "https://github.com/jordipons/musicnn",
+            "converter": "tools/convert_musicnn.py",
+        },
+        "license": "ISC",
+        "license_text": license_text,
+        "attribution": ATTRIBUTION,
+        "weights": {"file": "weights.safetensors", "sha256": weights_sha256, "parameters": n_parameters},
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# Driver.
+
+
+@dataclass(frozen=True)
+class Converted:
+    """What one conversion produced (the bytes are written by :func:`write_model`)."""
+
+    spec: ModelSpec
+    weights: bytes
+    model_json: bytes
+    n_parameters: int
+    weights_sha256: str
+
+
+def read_checkpoint(wheel: Wheel, spec: ModelSpec) -> tuple[dict[str, BundleEntry], dict[str, np.ndarray]]:
+    """Read one checkpoint's entries and its model tensors (optimizer slots are not loaded)."""
+    prefix = f"musicnn/{spec.wheel_dir}/"
+    num_shards, entries = read_bundle_index(wheel.read(prefix + ".index"))
+    shards = [wheel.read(data_shard_name(prefix, i, num_shards)) for i in range(num_shards)]
+    return entries, load_tensors(entries, shards, keep=lambda name: not is_optimizer_slot(name))
+
+
+def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
+    """Convert one checkpoint to safetensors bytes plus model.json bytes."""
+    from safetensors.numpy import save
+
+    entries, tensors = read_checkpoint(wheel, spec)
+    mapping = variable_map(ARCH_LAYERS[spec.arch])
+    check_variables(entries, mapping)
+    counts = count_parameters(entries)
+    expected_counts = EXPECTED_COUNTS[spec.arch]
+    _require(counts == expected_counts, f"{spec.wheel_dir}: (trainable, moving) = {counts}, spec: {expected_counts}")
+    state = to_state_dict(tensors, mapping)
+    n_parameters = sum(int(a.size) for a in state.values())
+    _require(n_parameters == sum(counts), "parameter count changed during conversion")
+    params = ARCH_PARAMS[spec.arch](state)
+
+    prefix = f"musicnn/{spec.wheel_dir}/"
+    labels = read_labels(wheel.read_text("musicnn/configuration.py"), DATASETS[spec.dataset]["labels"])
+    _require(len(labels) == params["n_labels"], f"{len(labels)} labels for {params['n_labels']} outputs")
+    check_training_config(json.loads(wheel.read_text(prefix + "config.json")), spec)
+    metrics = parse_experiment_result(wheel.read_text(prefix + "experiment.result"))
+
+    weights = save(state, metadata={"format": "pt"})
+    weights_sha256 = hashlib.sha256(weights).hexdigest()
+    card = build_model_json(
+        spec,
+        params,
+        labels,
+        metrics,
+        wheel_sha256=wheel.sha256,
+        license_text=wheel.read_text(f"{DIST_INFO}/LICENSE.md"),
+        weights_sha256=weights_sha256,
+        n_parameters=n_parameters,
+    )
+    model_json = (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    return Converted(spec, weights, model_json, n_parameters, weights_sha256)
+
+
+def write_model(converted: Converted, out: Path) -> Path:
+    """Write ``<out>/<name>/{weights.safetensors,model.json}``; returns the model directory."""
+    directory = out / converted.spec.name
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "weights.safetensors").write_bytes(converted.weights)
+    (directory / "model.json").write_bytes(converted.model_json)
+    return directory
+
+
+def convert_wheel(wheel_path: Path, out: Path, log: Callable[[str], None] = print) -> list[Converted]:
+    """Convert all four models of the wheel into ``out``."""
+    wheel = Wheel(wheel_path)
+    results = []
+    for spec in MODELS:
+        converted = convert_model(wheel, spec)
+        directory = write_model(converted, out)
+        log(f"{spec.name}: {converted.n_parameters} parameters, sha256 {converted.weights_sha256[:12]} -> {directory}")
+        results.append(converted)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(
+        description="Convert the musicnn 0.1.0 TensorFlow checkpoints to safetensors (no TensorFlow needed)."
+    )
+    parser.add_argument("wheel", type=Path, help="path to musicnn-0.1.0-py3-none-any.whl")
+    parser.add_argument("--out", type=Path, default=Path("models"), help="output directory (default: models)")
+    args = parser.parse_args(argv)
+    try:
+        convert_wheel(args.wheel, args.out)
+    except (ConversionError, OSError, zipfile.BadZipFile) as exc:
+        print(f"convert_musicnn: error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
