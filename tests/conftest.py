@@ -1,0 +1,17 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.reference import REFERENCE
+
+
+@pytest.fixture(scope="session")
+def reference() -> Path:
+    """The original musicnn's outputs in ../shared; tests that need them skip without."""
+    if not (REFERENCE / "SPEC.md").is_file():
+        pytest.skip(f"reference outputs not found at {REFERENCE} (set MTAG_SHARED to the shared/ folder)")
+    return REFERENCE
