@@ -1,0 +1,146 @@
+"""The log-mel front end, in plain torch, faithful to musicnn's preprocessing.
+
+musicnn computed ``librosa.feature.melspectrogram`` (periodic Hann, power 2,
+Slaney mel scale and area normalisation), rounded the mel power to float16 and
+compressed it with ``log10(10000 x + 1)``.  The models only give their reported
+accuracy on exactly that input, so each step is reproduced here, including the
+float16 rounding (see ``../shared/reference/musicnn/SPEC.md``, pitfall 1).
+
+The front end works on *chunks*: a window of ``F`` frames is computed from
+``(F - 1) * hop + n_fft`` samples that already carry the centre padding (reflect at the
+file's edges, real neighbouring samples elsewhere; see
+:mod:`mtag.audio.windows`).  Every window is then independent of the others,
+which is what lets the engine stream a file of any length in bounded memory and
+batch windows of different tracks together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+#: Largest finite float16.  The original overflowed to inf above it (NumPy 2)
+#: or kept it (NumPy 1); clamping keeps a pathological file from producing NaN.
+FLOAT16_MAX = 65504.0
+
+
+@dataclass(frozen=True)
+class MelSettings:
+    """What a model expects of its input, read from the ``preprocessing`` of model.json."""
+
+    sample_rate: int = 16000
+    n_fft: int = 512
+    hop_length: int = 256
+    n_mels: int = 96
+    fmin: float = 0.0
+    fmax: float | None = None
+    float16_rounding: bool = True
+    window_frames: int = 187
+    hop_frames: int = 187
+
+    @classmethod
+    def from_json(cls, pre: dict[str, Any]) -> MelSettings:
+        """Read and check the settings; refuse anything this front end does not compute."""
+        expected = {
+            "window": "hann",
+            "center": True,
+            "mel_scale": "slaney",
+            "mel_norm": "slaney",
+            "power": 2.0,
+            "compression": "logC",
+        }
+        for key, value in expected.items():
+            if pre.get(key, value) != value:
+                raise ValueError(f"unsupported preprocessing {key}={pre[key]!r} (expected {value!r})")
+        return cls(
+            sample_rate=int(pre["sample_rate"]),
+            n_fft=int(pre["n_fft"]),
+            hop_length=int(pre["hop_length"]),
+            n_mels=int(pre["n_mels"]),
+            fmin=float(pre.get("fmin", 0.0)),
+            fmax=None if pre.get("fmax") is None else float(pre["fmax"]),
+            float16_rounding=bool(pre.get("float16_rounding", False)),
+            window_frames=int(pre["window_frames"]),
+            hop_frames=int(pre.get("hop_frames", pre["window_frames"])),
+        )
+
+    def chunk_samples(self, frames: int) -> int:
+        """Samples (centre padding included) that give exactly ``frames`` STFT frames."""
+        return (frames - 1) * self.hop_length + self.n_fft
+
+
+def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
+    """Slaney's auditory-toolbox mel scale: linear below 1 kHz, logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    mel = hz / (200.0 / 3)
+    log_region = hz >= 1000.0
+    mel[log_region] = 15.0 + np.log(hz[log_region] / 1000.0) / (np.log(6.4) / 27.0)
+    return mel
+
+
+def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`_hz_to_mel`."""
+    mel = np.asarray(mel, dtype=np.float64)
+    hz = mel * (200.0 / 3)
+    log_region = mel >= 15.0
+    hz[log_region] = 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel[log_region] - 15.0))
+    return hz
+
+
+def slaney_mel_filterbank(
+    sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None
+) -> np.ndarray:
+    """Triangular mel filters with area normalisation, shape ``(n_mels, n_fft // 2 + 1)``.
+
+    Built here rather than taken from librosa so that mtag needs no librosa;
+    the arithmetic follows ``librosa.filters.mel(htk=False, norm='slaney')``
+    step by step (float64 edges, float32 weights) so the filters agree to ~1e-9.
+    """
+    fmax = sample_rate / 2 if fmax is None else fmax
+    fft_freqs = np.fft.rfftfreq(n_fft, d=1.0 / sample_rate)
+    mel_lo, mel_hi = _hz_to_mel(np.array([fmin, fmax]))
+    edges = _mel_to_hz(np.linspace(mel_lo, mel_hi, n_mels + 2))
+    widths = np.diff(edges)
+    ramps = np.subtract.outer(edges, fft_freqs)
+    weights = np.zeros((n_mels, fft_freqs.size), dtype=np.float32)
+    for i in range(n_mels):
+        rising = -ramps[i] / widths[i]
+        falling = ramps[i + 2] / widths[i + 1]
+        weights[i] = np.maximum(0.0, np.minimum(rising, falling))
+    weights *= (2.0 / (edges[2 : n_mels + 2] - edges[:n_mels]))[:, np.newaxis]
+    return weights
+
+
+class LogMel(nn.Module):
+    """Pre-padded sample chunks ``(B, samples)`` -> log-mel ``(B, frames, n_mels)``."""
+
+    def __init__(self, settings: MelSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.register_buffer("window", torch.hann_window(settings.n_fft, periodic=True), persistent=False)
+        filters = slaney_mel_filterbank(
+            settings.sample_rate, settings.n_fft, settings.n_mels, settings.fmin, settings.fmax
+        )
+        self.register_buffer("filters", torch.from_numpy(filters), persistent=False)
+
+    def forward(self, chunks: torch.Tensor) -> torch.Tensor:
+        s = self.settings
+        # The spectrogram is always computed in float32: float16 rounding below is
+        # part of the model's definition, reduced precision elsewhere is not.
+        spec = torch.stft(
+            chunks.float(),
+            n_fft=s.n_fft,
+            hop_length=s.hop_length,
+            window=self.window,
+            center=False,
+            return_complex=True,
+        )
+        power = spec.real.square() + spec.imag.square()
+        mel = torch.matmul(self.filters, power).transpose(1, 2)
+        if s.float16_rounding:
+            mel = mel.clamp(max=FLOAT16_MAX).half().float()
+        return torch.log10(10000.0 * mel + 1.0)

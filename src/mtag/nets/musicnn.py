@@ -1,0 +1,85 @@
+"""musicnn (Pons and Serra 2019): a musically motivated CNN for audio tagging.
+
+The front end has two kinds of filters shaped after musical knowledge: *timbral*
+filters spanning many mel bands over a few frames, and *temporal* filters
+spanning one band over many frames.  A residual, densely connected mid end and a
+pooled back end follow.  The layer order and padding reproduce the original
+TensorFlow graph exactly (SPEC.md section 2); the comments name the pitfalls.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mtag.nets.common import BN_EPS, ConvReluBn
+
+TIMBRAL_KERNELS = ((7, 0.4), (7, 0.7))  # (frames, share of the mel bands)
+TEMPORAL_KERNELS = (128, 64, 32)  # frames, one band wide
+
+
+class Musicnn(nn.Module):
+    """Log-mel patches ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames."""
+
+    def __init__(
+        self,
+        n_labels: int = 50,
+        n_mels: int = 96,
+        timbral_filters: int = 204,
+        temporal_filters: int = 51,
+        midend_filters: int = 64,
+        backend_units: int = 200,
+        dropout: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self.input_bn = nn.BatchNorm2d(1, eps=BN_EPS)
+        self.timbral = nn.ModuleList(
+            ConvReluBn(nn.Conv2d(1, timbral_filters, (frames, int(share * n_mels))))
+            for frames, share in TIMBRAL_KERNELS
+        )
+        self.temporal = nn.ModuleList(
+            ConvReluBn(nn.Conv2d(1, temporal_filters, (frames, 1))) for frames in TEMPORAL_KERNELS
+        )
+        front_channels = len(TIMBRAL_KERNELS) * timbral_filters + len(TEMPORAL_KERNELS) * temporal_filters
+        self.midend = nn.ModuleList(
+            ConvReluBn(nn.Conv1d(channels, midend_filters, 7, padding=3))
+            for channels in (front_channels, midend_filters, midend_filters)
+        )
+        pooled = front_channels + 3 * midend_filters
+        self.pool_bn = nn.BatchNorm1d(2 * pooled, eps=BN_EPS)
+        self.dense = nn.Linear(2 * pooled, backend_units)
+        self.dense_bn = nn.BatchNorm1d(backend_units, eps=BN_EPS)
+        self.classifier = nn.Linear(backend_units, n_labels)
+        self.dropout = nn.Dropout(dropout)
+
+    def front_end(self, logmel: torch.Tensor) -> torch.Tensor:
+        """``(B, T, n_mels)`` -> ``(B, channels, T)``: timbral and temporal features, max over frequency."""
+        # Padding comes after the input BN, so it pads with the normalised zero.
+        x = self.input_bn(logmel.unsqueeze(1))
+        timbral = [layer(F.pad(x, (0, 0, 3, 3))).amax(dim=3) for layer in self.timbral]
+        # TF 'same' padding for an even kernel k puts the extra zero at the end:
+        # (k - 1) // 2 before, k // 2 after.  Swapping them moves logits by ~2.
+        temporal = [
+            layer(F.pad(x, (0, 0, (k - 1) // 2, k // 2))).amax(dim=3)
+            for layer, k in zip(self.temporal, TEMPORAL_KERNELS)
+        ]
+        return torch.cat(timbral + temporal, dim=1)
+
+    def mid_end(self, front: torch.Tensor) -> torch.Tensor:
+        """Three temporal conv layers, residual from the second on, densely concatenated."""
+        outputs = [front]
+        x = front
+        for i, layer in enumerate(self.midend):
+            x = layer(x) + x if i > 0 else layer(x)
+            outputs.append(x)
+        return torch.cat(outputs, dim=1)
+
+    def back_end(self, features: torch.Tensor) -> torch.Tensor:
+        """Global max and mean over time, interleaved (max_0, mean_0, max_1, ...) as TF flattened them."""
+        pooled = torch.stack([features.amax(dim=2), features.mean(dim=2)], dim=2).flatten(1)
+        hidden = self.dense_bn(self.dense(self.dropout(self.pool_bn(pooled))).relu())
+        return self.classifier(self.dropout(hidden))
+
+    def forward(self, logmel: torch.Tensor) -> torch.Tensor:
+        return self.back_end(self.mid_end(self.front_end(logmel)))

@@ -1,0 +1,84 @@
+"""A loaded model: front end, network and labels on one device, ready to score windows.
+
+Loading costs a second or more (importing torch, reading weights), so a process
+loads each model once (:func:`load_tagger` caches) and feeds it batches.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+from safetensors.torch import load_file
+
+from mtag.catalog import ModelCard, find_model
+from mtag.device import resolve_device
+from mtag.errors import ModelError
+from mtag.nets.melspec import LogMel, MelSettings
+from mtag.nets.registry import build_network
+
+
+class Tagger:
+    """Scores pre-padded sample chunks (see :mod:`mtag.audio.windows`) with one model."""
+
+    def __init__(self, card: ModelCard, device: torch.device) -> None:
+        self.card = card
+        self.device = device
+        self.labels = card.labels
+        try:
+            self.settings = MelSettings.from_json(card.meta["preprocessing"])
+            net = build_network(card.meta["architecture"])
+            state = load_file(card.weights_path)
+        except (ValueError, TypeError, KeyError, OSError) as exc:
+            raise ModelError(f"cannot load model {card.name!r}: {exc}", path=card.directory) from exc
+        # BatchNorm's step counter only matters for training with momentum=None;
+        # the converted weights rightly do not carry it.
+        counters = {k for k in net.state_dict() if k.endswith("num_batches_tracked")}
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        if set(missing) - counters or unexpected:
+            raise ModelError(
+                f"weights do not fit architecture {card.architecture!r}: "
+                f"missing {sorted(set(missing) - counters)[:3]}, unexpected {sorted(unexpected)[:3]}",
+                path=card.weights_path,
+            )
+        self.frontend = LogMel(self.settings).to(device).eval()
+        self.net = net.to(device).eval()
+
+    @property
+    def name(self) -> str:
+        return self.card.name
+
+    @torch.inference_mode()
+    def logmel(self, chunks: np.ndarray | torch.Tensor, frames: int | None = None) -> torch.Tensor:
+        """Chunks ``(B, samples)`` -> network input ``(B, frames, n_mels)``.
+
+        A chunk holding fewer frames than ``frames`` (a track shorter than one
+        window) is repeated frame-wise to fill it: the "repeat-pad" the musicnn
+        models were trained with.
+        """
+        x = torch.as_tensor(chunks).to(self.device, non_blocking=True)
+        mel = self.frontend(x)
+        if frames is not None and mel.shape[1] < frames:
+            mel = mel[:, torch.arange(frames, device=mel.device) % mel.shape[1]]
+        return mel
+
+    @torch.inference_mode()
+    def predict_logmel(self, logmel: torch.Tensor) -> torch.Tensor:
+        """Per-window label probabilities ``(B, n_labels)`` from network input."""
+        return torch.sigmoid(self.net(logmel.to(self.device)))
+
+    def predict(self, chunks: np.ndarray | torch.Tensor, frames: int | None = None) -> np.ndarray:
+        """Chunks -> probabilities as float32 NumPy ``(B, n_labels)``."""
+        scores = self.predict_logmel(self.logmel(chunks, frames))
+        return scores.float().cpu().numpy()
+
+
+@lru_cache(maxsize=4)
+def _load(name: str, device: torch.device) -> Tagger:
+    return Tagger(find_model(name), device)
+
+
+def load_tagger(name: str, device: str = "auto") -> Tagger:
+    """The model called ``name`` on ``device``, loaded once per process."""
+    return _load(name, resolve_device(device))

@@ -1,0 +1,47 @@
+"""The VGG-like baseline shipped with musicnn: five 3x3 conv blocks on the log-mel.
+
+It is the "computer vision" counterpart of :mod:`mtag.nets.musicnn` and needs
+exactly ``n_frames`` frames because its dense layer reads the flattened map.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mtag.nets.common import BN_EPS, ConvReluBn
+
+#: (kernel, stride) of each block's max-pool, in (time, frequency).  The first
+#: pool is 4x1 with stride 2x2: non-square and overlapping, as in the original.
+POOLS = (((4, 1), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((4, 4), (4, 4)))
+
+
+def _pooled_size(size: int, dim: int) -> int:
+    for kernel, stride in POOLS:
+        size = (size - kernel[dim]) // stride[dim] + 1
+    return size
+
+
+class Vgg(nn.Module):
+    """Log-mel patches ``(B, n_frames, n_mels)`` -> logits ``(B, n_labels)``."""
+
+    def __init__(
+        self, n_labels: int = 50, n_mels: int = 96, n_frames: int = 187, filters: int = 128, dropout: float = 0.5
+    ) -> None:
+        super().__init__()
+        self.input_bn = nn.BatchNorm2d(1, eps=BN_EPS)
+        self.blocks = nn.ModuleList(
+            ConvReluBn(nn.Conv2d(1 if i == 0 else filters, filters, 3, padding=1)) for i in range(len(POOLS))
+        )
+        self.pools = nn.ModuleList(nn.MaxPool2d(kernel, stride) for kernel, stride in POOLS)
+        self.block_dropout = nn.Dropout(0.25)
+        flat = _pooled_size(n_frames, 0) * _pooled_size(n_mels, 1) * filters
+        self.classifier = nn.Linear(flat, n_labels)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, logmel: torch.Tensor) -> torch.Tensor:
+        x = self.input_bn(logmel.unsqueeze(1))
+        for block, pool in zip(self.blocks, self.pools):
+            x = self.block_dropout(pool(block(x)))
+        # TensorFlow flattened (time, frequency, channel): NHWC, not torch's NCHW.
+        return self.classifier(self.dropout(x.permute(0, 2, 3, 1).flatten(1)))
