@@ -1,0 +1,5 @@
+"""``python -m mtag`` runs the command line."""
+
+from mtag.cli.main import run
+
+run()

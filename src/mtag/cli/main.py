@@ -1,0 +1,61 @@
+"""The ``mtag`` command: parses, delegates to the library, prints.
+
+Commands import torch-backed modules inside their bodies, so ``mtag --help``,
+``--version`` and ``mtag models`` start instantly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from mtag import __version__
+from mtag.cli import console
+from mtag.cli.inspect import inspect_command
+from mtag.cli.models import models_app
+from mtag.errors import EXIT_FAILED, MtagError
+
+app = typer.Typer(
+    name="mtag",
+    help="Tag music libraries with genres by listening to the audio.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(models_app, name="models")
+app.command("inspect")(inspect_command)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mtag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        Optional[bool],
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of errors.")] = False,
+) -> None:
+    """Tag music libraries with genres by listening to the audio."""
+    console.set_verbose(verbose)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point: user errors become one line and an exit code."""
+    try:
+        app(args=argv, prog_name="mtag")
+    except MtagError as error:
+        console.report_error(error)
+        raise SystemExit(error.exit_code) from None
+    except KeyboardInterrupt:
+        console.err.print("mtag: interrupted")
+        raise SystemExit(130) from None
+    except Exception as error:  # a bug: say so in one line, traceback behind -v
+        console.report_error(error)
+        raise SystemExit(EXIT_FAILED) from None

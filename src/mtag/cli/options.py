@@ -1,0 +1,34 @@
+"""Options shared by several commands, declared once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mtag.catalog import DEFAULT_MODEL
+from mtag.cli import console
+
+
+def _complete_model(incomplete: str) -> list[str]:
+    from mtag.catalog import list_models
+
+    return [card.name for card in list_models() if card.name.startswith(incomplete)]
+
+
+def _verbose(value: bool) -> bool:
+    console.set_verbose(value)
+    return value
+
+
+ModelOption = Annotated[
+    str,
+    typer.Option("--model", "-m", help="Model name (see 'mtag models') or a model folder.", autocompletion=_complete_model),
+]
+DeviceOption = Annotated[str, typer.Option("--device", help="auto (GPU if present), cpu, cuda, cuda:N or mps.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout instead of tables.")]
+VerboseOption = Annotated[
+    bool, typer.Option("--verbose", "-v", callback=_verbose, help="Show tracebacks of errors.")
+]
+
+__all__ = ["DEFAULT_MODEL", "DeviceOption", "JsonOption", "ModelOption", "VerboseOption"]
