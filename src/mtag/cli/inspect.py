@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import numpy as np
 import typer
@@ -23,7 +23,10 @@ def inspect_command(
     model: ModelOption = DEFAULT_MODEL,
     as_json: JsonOption = False,
     top: Annotated[int, typer.Option("--top", min=1, help="Labels shown per segment and for the track.")] = 3,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Windows per forward pass.")] = 32,
+    batch_size: Annotated[
+        Optional[int],
+        typer.Option("--batch-size", min=1, help="Windows per forward pass [default: 2 on CPU, 64 on GPU]."),
+    ] = None,
     device: DeviceOption = "auto",
     verbose: VerboseOption = False,
 ) -> None:

@@ -13,15 +13,25 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from mtag.audio.decode import stream_audio
 from mtag.audio.windows import Window, WindowPlan, iter_windows
 from mtag.errors import AudioError
 from mtag.nets.tagger import Tagger
 
-#: Windows per forward pass.  On a 2-core CPU throughput is flat from about 16
-#: windows on; larger batches only cost memory (~0.2 MB of audio per window).
-DEFAULT_BATCH_SIZE = 32
+#: Windows per forward pass on a CPU.  Measured on a 2-core CPU (musicnn,
+#: benchmarks/model_speed.py): 77-79 windows/s at 1-3 windows, 60 at 4 and
+#: about 36 from 8 on, because musicnn's timbral maps (204 x 187 x 59 floats,
+#: 9 MB a window) stop fitting in cache; big batches also cost ~27 MB a window.
+CPU_BATCH_SIZE = 2
+#: On a GPU large batches keep the device busy; memory is no concern there.
+GPU_BATCH_SIZE = 64
+
+
+def default_batch_size(device: torch.device) -> int:
+    """The batch size that is fastest on ``device``'s kind."""
+    return CPU_BATCH_SIZE if device.type == "cpu" else GPU_BATCH_SIZE
 
 
 @dataclass(frozen=True)
@@ -110,11 +120,12 @@ def score_windows(tagger: Tagger, windows: Iterable[Window], plan: WindowPlan, b
 
 
 def analyse_file(
-    path: str | Path, tagger: Tagger, plan: WindowPlan | None = None, batch_size: int = DEFAULT_BATCH_SIZE
+    path: str | Path, tagger: Tagger, plan: WindowPlan | None = None, batch_size: int | None = None
 ) -> TrackScores:
     """Decode ``path`` as a stream and score every window of it."""
     path = Path(path)
     plan = plan or default_plan(tagger)
+    batch_size = batch_size or default_batch_size(tagger.device)
     counter = _SampleCounter(stream_audio(path, plan.sample_rate))
     segments = list(score_windows(tagger, iter_windows(counter, plan), plan, batch_size))
     if not segments:

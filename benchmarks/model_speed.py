@@ -1,0 +1,90 @@
+"""Time each model on 30 s of audio on this machine's CPU (or --device).
+
+Usage: python benchmarks/model_speed.py [--device cpu] [--repeat 5]
+
+Reports, per model, the median over ``--repeat`` runs of: the end-to-end
+analysis of a 30 s, 44.1 kHz stereo FLAC (decode, resample, windows, model)
+in a warm process, its process CPU time (all threads), and the network alone
+on the same 10 windows; plus a whole fresh ``mtag inspect`` process (Python
+start, imports, model load, analysis), comparable with the original's
+per-call figures in SPEC.md section 9.  The file is synthesised (a chord
+sweep with noise bursts), so the figures need nothing outside the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+import torch
+
+from mtag.engine.analysis import analyse_file, default_batch_size
+from mtag.nets.tagger import load_tagger
+
+MODELS = ("musicnn-msd", "musicnn-mtt", "vgg-msd", "vgg-mtt")
+
+
+def synthesise(path: Path, seconds: float = 30.0, rate: int = 44100) -> Path:
+    """A stereo FLAC with tonal and noisy parts, like music as far as timing goes."""
+    rng = np.random.default_rng(0)
+    t = np.arange(int(seconds * rate)) / rate
+    chord = sum(np.sin(2 * np.pi * f * t * (1 + 0.01 * np.sin(t))) for f in (220.0, 277.2, 329.6))
+    bursts = rng.standard_normal(t.size) * (np.sin(2 * np.pi * 2 * t) > 0.9)
+    mono = (0.2 * chord + 0.1 * bursts).astype(np.float32)
+    stereo = np.stack([mono, 0.9 * mono])
+    with av.open(str(path), "w", format="flac") as container:
+        stream = container.add_stream("flac", rate=rate, layout="stereo")
+        for start in range(0, t.size, 4096):
+            chunk = np.round(stereo[:, start : start + 4096].T * 32767).astype(np.int16).reshape(1, -1)
+            frame = av.AudioFrame.from_ndarray(chunk, format="s16", layout="stereo")
+            frame.sample_rate = rate
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
+def timed(fn) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores, device {args.device}")
+    with tempfile.TemporaryDirectory() as tmp:
+        audio = synthesise(Path(tmp) / "30s.flac")
+        print(f"{'model':12} {'file wall s':>12} {'file CPU s':>11} {'network s':>10} {'fresh process s':>16}")
+        for name in MODELS:
+            tagger = load_tagger(name, args.device)
+            batch = default_batch_size(tagger.device)
+            analyse_file(audio, tagger)  # warm-up
+            runs = [timed(lambda: analyse_file(audio, tagger)) for _ in range(args.repeat)]
+            noise = np.random.default_rng(1).standard_normal((10, tagger.settings.chunk_samples(187)))
+            logmel = tagger.logmel(noise.astype(np.float32))
+            net = [
+                timed(lambda: [tagger.predict_logmel(logmel[i : i + batch]) for i in range(0, 10, batch)])[0]
+                for _ in range(args.repeat)
+            ]
+            command = [sys.executable, "-m", "mtag", "inspect", str(audio), "--json", "-m", name, "--device", args.device]
+            fresh = [timed(lambda: subprocess.run(command, check=True, capture_output=True))[0] for _ in range(3)]
+            print(
+                f"{name:12} {statistics.median(r[0] for r in runs):12.3f} {statistics.median(r[1] for r in runs):11.3f} "
+                f"{statistics.median(net):10.3f} {statistics.median(fresh):16.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
