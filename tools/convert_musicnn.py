@@ -538,69 +538,36 @@ def to_state_dict(tensors: dict[str, np.ndarray], mapping: VariableMap) -> dict[
 
 
 # ---------------------------------------------------------------------------------------
-# Architecture parameters, derived from the weights and checked against the spec.
+# Architecture parameters: the spec's, checked by building mtag's own network.
 
-
-def musicnn_params(state: dict[str, np.ndarray]) -> dict[str, int]:
-    """Read musicnn's sizes off the weight shapes (SPEC section 2) and check they cohere."""
-    n_mels = 96
-    timbral = state["timbral.0.conv.weight"].shape[0]
-    temporal = state["temporal.0.conv.weight"].shape[0]
-    midend = state["midend.0.conv.weight"].shape[0]
-    backend, pooled = state["dense.weight"].shape
-    n_labels = state["classifier.weight"].shape[0]
-    _require(state["timbral.0.conv.weight"].shape == (timbral, 1, 7, int(0.4 * n_mels)), "timbral f74 shape")
-    _require(state["timbral.1.conv.weight"].shape == (timbral, 1, 7, int(0.7 * n_mels)), "timbral f77 shape")
-    for i, k in enumerate((128, 64, 32)):
-        _require(state[f"temporal.{i}.conv.weight"].shape == (temporal, 1, k, 1), f"temporal {k} shape")
-    front = 2 * timbral + 3 * temporal
-    _require(state["midend.0.conv.weight"].shape == (midend, front, 7), "midend.0 shape")
-    for i in (1, 2):
-        _require(state[f"midend.{i}.conv.weight"].shape == (midend, midend, 7), f"midend.{i} shape")
-    _require(pooled == 2 * (front + 3 * midend) == state["pool_bn.weight"].shape[0], "pooled feature size")
-    _require(state["classifier.weight"].shape == (n_labels, backend), "classifier shape")
-    params = {
-        "n_labels": n_labels,
-        "n_mels": n_mels,
-        "timbral_filters": timbral,
-        "temporal_filters": temporal,
-        "midend_filters": midend,
-        "backend_units": backend,
-    }
-    expected = {
+#: Constructor arguments of mtag's networks for the shipped checkpoints (SPEC sections 2, 3).
+ARCH_PARAMS = {
+    "musicnn": {
         "n_labels": 50,
         "n_mels": 96,
         "timbral_filters": 204,
         "temporal_filters": 51,
         "midend_filters": 64,
         "backend_units": 200,
-    }
-    _require(params == expected, f"musicnn params {params} differ from the spec {expected}")
-    return params
+    },
+    "vgg": {"n_labels": 50, "n_mels": 96, "n_frames": 187, "filters": 128},
+}
 
 
-VGG_POOLS = [((4, 1), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((2, 2), (2, 2)), ((4, 4), (4, 4))]
+def check_fits_network(arch: str, params: dict[str, int], state: dict[str, np.ndarray]) -> None:
+    """Every converted tensor must have exactly the shape mtag's network expects.
 
+    Building the network the model.json describes is the strongest check that
+    the layout changes and the parameters are right: the loader does the same.
+    """
+    from mtag.nets.registry import build_network
 
-def vgg_params(state: dict[str, np.ndarray]) -> dict[str, int]:
-    """Read the VGG sizes off the weights; the dense input size pins the 187x96 input."""
-    n_frames, n_mels = 187, 96
-    filters = state["blocks.0.conv.weight"].shape[0]
-    _require(state["blocks.0.conv.weight"].shape == (filters, 1, 3, 3), "blocks.0 shape")
-    for i in range(1, 5):
-        _require(state[f"blocks.{i}.conv.weight"].shape == (filters, filters, 3, 3), f"blocks.{i} shape")
-    t, f = n_frames, n_mels
-    for (kt, kf), (st, sf) in VGG_POOLS:
-        t, f = (t - kt) // st + 1, (f - kf) // sf + 1
-    n_labels, flat = state["classifier.weight"].shape
-    _require(flat == t * f * filters, f"dense input {flat} != {t}x{f}x{filters}")
-    params = {"n_labels": n_labels, "n_mels": n_mels, "n_frames": n_frames, "filters": filters}
-    expected = {"n_labels": 50, "n_mels": 96, "n_frames": 187, "filters": 128}
-    _require(params == expected, f"vgg params {params} differ from the spec {expected}")
-    return params
-
-
-ARCH_PARAMS = {"musicnn": musicnn_params, "vgg": vgg_params}
+    network = build_network({"name": arch, "params": params})
+    expected = {k: tuple(v.shape) for k, v in network.state_dict().items() if not k.endswith("num_batches_tracked")}
+    actual = {k: tuple(v.shape) for k, v in state.items()}
+    wrong = sorted(k for k in expected.keys() | actual.keys() if expected.get(k) != actual.get(k))
+    _require(not wrong, f"{arch}: tensors that do not fit the network: " + ", ".join(
+        f"{k} {actual.get(k)} vs {expected.get(k)}" for k in wrong[:5]))
 
 
 # ---------------------------------------------------------------------------------------
@@ -760,7 +727,8 @@ def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
     state = to_state_dict(tensors, mapping)
     n_parameters = sum(int(a.size) for a in state.values())
     _require(n_parameters == sum(counts), "parameter count changed during conversion")
-    params = ARCH_PARAMS[spec.arch](state)
+    params = ARCH_PARAMS[spec.arch]
+    check_fits_network(spec.arch, params, state)
 
     prefix = f"musicnn/{spec.wheel_dir}/"
     labels = read_labels(wheel.read_text("musicnn/configuration.py"), DATASETS[spec.dataset]["labels"])

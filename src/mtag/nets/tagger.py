@@ -35,7 +35,10 @@ class Tagger:
         # BatchNorm's step counter only matters for training with momentum=None;
         # the converted weights rightly do not carry it.
         counters = {k for k in net.state_dict() if k.endswith("num_batches_tracked")}
-        missing, unexpected = net.load_state_dict(state, strict=False)
+        try:
+            missing, unexpected = net.load_state_dict(state, strict=False)
+        except RuntimeError as exc:  # a tensor of the wrong shape
+            raise ModelError(f"weights do not fit architecture {card.architecture!r}: {exc}", path=card.weights_path) from exc
         if set(missing) - counters or unexpected:
             raise ModelError(
                 f"weights do not fit architecture {card.architecture!r}: "
