@@ -21,7 +21,9 @@ def resolve_device(spec: str = "auto") -> torch.device:
         raise UsageError(f"unknown device {spec!r}", hint="use auto, cpu, cuda, cuda:N or mps") from exc
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            raise UsageError("CUDA was asked for but torch sees no CUDA GPU", hint="use --device cpu or a CUDA build of torch")
+            raise UsageError(
+                "CUDA was asked for but torch sees no CUDA GPU", hint="use --device cpu or a CUDA build of torch"
+            )
         if device.index is not None and device.index >= torch.cuda.device_count():
             raise UsageError(f"no GPU {device.index}: torch sees {torch.cuda.device_count()}")
     elif device.type == "mps" and not torch.backends.mps.is_available():

@@ -20,7 +20,6 @@ from mtag.audio.decode import (
     stream_audio,
 )
 from mtag.errors import AudioError
-
 from tests.reference import reference_audio
 
 from .synth import FORMATS, chirp, native_rate, tone, write_samples, write_tone

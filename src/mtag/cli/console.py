@@ -47,9 +47,9 @@ def human_size(n_bytes: int) -> str:
     """1234567 -> '1.2 MB' (decimal units, as file managers show)."""
     if n_bytes < 1000:
         return f"{n_bytes} B"
-    size, unit = float(n_bytes), "B"
-    for unit in ("kB", "MB", "GB"):
-        size /= 1000
+    size = n_bytes / 1000
+    for unit in ("kB", "MB"):
         if size < 1000:
-            break
-    return f"{size:.1f} {unit}"
+            return f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"

@@ -64,8 +64,8 @@ def _print_card(card: ModelCard) -> None:
         ("architecture", f"{card.architecture} ({params})"),
         ("trained on", meta.get("training", {}).get("dataset", "unknown")),
         ("metrics", ", ".join(f"{k} {v:.4f}" for k, v in meta.get("metrics", {}).items() if isinstance(v, float))),
-        ("input", f"{pre['sample_rate']} Hz mono, {pre['n_mels']} mel bands, "
-                  f"window {pre['window_frames']} frames ({pre['window_frames'] * pre['hop_length'] / pre['sample_rate']:.3f} s)"),
+        ("input", f"{pre['sample_rate']} Hz mono, {pre['n_mels']} mel bands, window {pre['window_frames']} frames "
+                  f"({pre['window_frames'] * pre['hop_length'] / pre['sample_rate']:.3f} s)"),
         ("source", card.source),
         ("licence", card.license),
         ("attribution", meta.get("attribution", "")),

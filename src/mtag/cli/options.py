@@ -23,7 +23,9 @@ def _verbose(value: bool) -> bool:
 
 ModelOption = Annotated[
     str,
-    typer.Option("--model", "-m", help="Model name (see 'mtag models') or a model folder.", autocompletion=_complete_model),
+    typer.Option(
+        "--model", "-m", help="Model name (see 'mtag models') or a model folder.", autocompletion=_complete_model
+    ),
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto (GPU if present), cpu, cuda, cuda:N or mps.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout instead of tables.")]

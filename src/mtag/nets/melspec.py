@@ -118,6 +118,9 @@ def slaney_mel_filterbank(
 class LogMel(nn.Module):
     """Pre-padded sample chunks ``(B, samples)`` -> log-mel ``(B, frames, n_mels)``."""
 
+    window: torch.Tensor
+    filters: torch.Tensor
+
     def __init__(self, settings: MelSettings) -> None:
         super().__init__()
         self.settings = settings

@@ -38,7 +38,9 @@ class Tagger:
         try:
             missing, unexpected = net.load_state_dict(state, strict=False)
         except RuntimeError as exc:  # a tensor of the wrong shape
-            raise ModelError(f"weights do not fit architecture {card.architecture!r}: {exc}", path=card.weights_path) from exc
+            raise ModelError(
+                f"weights do not fit architecture {card.architecture!r}: {exc}", path=card.weights_path
+            ) from exc
         if set(missing) - counters or unexpected:
             raise ModelError(
                 f"weights do not fit architecture {card.architecture!r}: "
