@@ -436,8 +436,8 @@ class _Resampler:
             if self._soxr is None
             else self._soxr.resample_chunk(np.zeros(0, np.float32), last=True)
         )
-        length = -(-self._taken * self.out_rate // self.in_rate)
-        return np.pad(tail, (0, length - self._given - len(tail)))
+        missing = -(-self._taken * self.out_rate // self.in_rate) - self._given - len(tail)
+        return np.pad(tail, (0, missing)) if missing >= 0 else tail[: max(len(tail) + missing, 0)]
 
 
 def _nonempty(block: np.ndarray) -> Iterator[np.ndarray]:
