@@ -68,10 +68,6 @@ class MelSettings:
             hop_frames=int(pre.get("hop_frames", pre["window_frames"])),
         )
 
-    def chunk_samples(self, frames: int) -> int:
-        """Samples (centre padding included) that give exactly ``frames`` STFT frames."""
-        return (frames - 1) * self.hop_length + self.n_fft
-
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
     """Slaney's auditory-toolbox mel scale: linear below 1 kHz, logarithmic above."""
