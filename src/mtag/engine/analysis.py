@@ -15,9 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from mtag.audio.decode import stream_audio
-from mtag.audio.windows import Window, WindowPlan, iter_windows
-from mtag.errors import AudioError
+from mtag.audio.windows import Window, WindowPlan
+from mtag.errors import AudioError, UsageError
 from mtag.nets.tagger import Tagger
 
 #: Windows per forward pass on a CPU.  Measured on a 2-core CPU (musicnn,
@@ -85,6 +84,24 @@ def default_plan(tagger: Tagger) -> WindowPlan:
     return WindowPlan(s.sample_rate, s.n_fft, s.hop_length, s.window_frames, s.hop_frames)
 
 
+def seconds_plan(tagger: Tagger, window: float | None = None, hop: float | None = None) -> WindowPlan:
+    """The model's plan with the window and/or hop set in seconds (rounded to whole STFT frames).
+
+    The hop defaults to the window, as in the original (no overlap).
+    """
+    plan = default_plan(tagger)
+    frame_seconds = plan.hop_length / plan.sample_rate
+
+    def frames(seconds: float, what: str) -> int:
+        if seconds <= 0:
+            raise UsageError(f"--{what} must be positive, not {seconds:g}")
+        return max(1, round(seconds / frame_seconds))
+
+    window_frames = plan.window_frames if window is None else frames(window, "window")
+    hop_frames = window_frames if hop is None else frames(hop, "hop")
+    return WindowPlan(plan.sample_rate, plan.n_fft, plan.hop_length, window_frames, hop_frames)
+
+
 def batched(windows: Iterable[Window], size: int) -> Iterator[list[Window]]:
     """Group windows of equal length into lists of at most ``size``."""
     batch: list[Window] = []
@@ -97,21 +114,8 @@ def batched(windows: Iterable[Window], size: int) -> Iterator[list[Window]]:
         yield batch
 
 
-class _SampleCounter:
-    """Passes blocks through and counts their samples: the track's true duration."""
-
-    def __init__(self, blocks: Iterable[np.ndarray]) -> None:
-        self.blocks = blocks
-        self.samples = 0
-
-    def __iter__(self) -> Iterator[np.ndarray]:
-        for block in self.blocks:
-            self.samples += block.size
-            yield block
-
-
 def score_windows(tagger: Tagger, windows: Iterable[Window], plan: WindowPlan, batch_size: int) -> Iterator[Segment]:
-    """Run the model over windows in batches, yielding one segment per window in order."""
+    """Run the model over in-memory windows in batches, one segment per window in order (for arrays, not files)."""
     for batch in batched(windows, batch_size):
         chunks = np.stack([window.samples for window in batch])
         scores = tagger.predict(chunks, frames=plan.window_frames)
@@ -122,18 +126,16 @@ def score_windows(tagger: Tagger, windows: Iterable[Window], plan: WindowPlan, b
 def analyse_file(
     path: str | Path, tagger: Tagger, plan: WindowPlan | None = None, batch_size: int | None = None
 ) -> TrackScores:
-    """Decode ``path`` as a stream and score every window of it."""
-    path = Path(path)
-    plan = plan or default_plan(tagger)
-    batch_size = batch_size or default_batch_size(tagger.device)
-    counter = _SampleCounter(stream_audio(path, plan.sample_rate))
-    segments = list(score_windows(tagger, iter_windows(counter, plan), plan, batch_size))
-    if not segments:
-        raise AudioError("no audio samples in the file", path=path, hint="is it an empty recording?")
-    return TrackScores(
-        path=path,
-        model=tagger.name,
-        labels=tagger.labels,
-        duration=counter.samples / plan.sample_rate,
-        segments=segments,
-    )
+    """Decode ``path`` as a stream and score every window of it, in this process (the engine, one track)."""
+    from mtag.engine.inference import TOO_SHORT, Engine
+
+    engine = Engine(tagger, plan, batch_size=batch_size, workers=0)
+    (outcome,) = engine.run([Path(path)])
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.status == TOO_SHORT:
+        raise AudioError(
+            f"too short to analyse ({outcome.duration:.2f} s)", path=path, hint="mtag needs at least 1 s of audio"
+        )
+    assert outcome.result is not None
+    return outcome.result

@@ -16,16 +16,18 @@ from mtag.catalog import ModelCard, find_model
 from mtag.device import resolve_device
 from mtag.errors import ModelError
 from mtag.nets.melspec import LogMel, MelSettings
+from mtag.nets.precision import autocast, resolve_precision
 from mtag.nets.registry import build_network
 
 
 class Tagger:
     """Scores pre-padded sample chunks (see :mod:`mtag.audio.windows`) with one model."""
 
-    def __init__(self, card: ModelCard, device: torch.device) -> None:
+    def __init__(self, card: ModelCard, device: torch.device, precision: str = "fp32") -> None:
         self.card = card
         self.device = device
         self.labels = card.labels
+        self.precision = resolve_precision(precision, device, card.architecture)
         try:
             self.settings = MelSettings.from_json(card.meta["preprocessing"])
             net = build_network(card.meta["architecture"])
@@ -70,8 +72,10 @@ class Tagger:
 
     @torch.inference_mode()
     def predict_logmel(self, logmel: torch.Tensor) -> torch.Tensor:
-        """Per-window label probabilities ``(B, n_labels)`` from network input."""
-        return torch.sigmoid(self.net(logmel.to(self.device)))
+        """Per-window label probabilities ``(B, n_labels)`` from network input, at the tagger's precision."""
+        with autocast(self.precision, self.device):
+            logits = self.net(logmel.to(self.device))
+        return torch.sigmoid(logits.float())
 
     def predict(self, chunks: np.ndarray | torch.Tensor, frames: int | None = None) -> np.ndarray:
         """Chunks -> probabilities as float32 NumPy ``(B, n_labels)``."""
@@ -80,10 +84,11 @@ class Tagger:
 
 
 @lru_cache(maxsize=4)
-def _load(name: str, device: torch.device) -> Tagger:
-    return Tagger(find_model(name), device)
+def _load(name: str, device: torch.device, precision: str) -> Tagger:
+    return Tagger(find_model(name), device, precision)
 
 
-def load_tagger(name: str, device: str = "auto") -> Tagger:
-    """The model called ``name`` on ``device``, loaded once per process."""
-    return _load(name, resolve_device(device))
+def load_tagger(name: str, device: str = "auto", precision: str = "fp32") -> Tagger:
+    """The model called ``name`` on ``device`` at ``precision`` (see :mod:`mtag.nets.precision`),
+    loaded once per process."""
+    return _load(name, resolve_device(device), precision)

@@ -1,0 +1,164 @@
+"""The decoding half of the engine: one track in, its analysis windows out.
+
+This module runs inside the decode worker processes, so it must not import
+torch (a worker would pay a second of start-up and ~250 MB for nothing).  Each
+track becomes a stream of :class:`Message` s: a ``windows`` message per few
+windows, in order, then one ``done`` (with the track's duration and loudness)
+or ``failed``.  Everything in a message pickles, so the same code serves the
+worker processes and the in-process mode (``workers=0``).
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mtag.audio.decode import probe, stream_audio
+from mtag.audio.windows import Window, WindowPlan, iter_windows
+from mtag.errors import MtagError
+
+#: Tracks shorter than this are not analysed (status ``too-short``): under a
+#: second there are too few frames for even one of musicnn's 3 s windows to
+#: be filled sensibly by repetition, so any genre would be noise.
+MIN_SECONDS = 1.0
+
+#: A track whose RMS level is below this is ``silent`` (digital silence is
+#: -inf).  -60 dBFS is about the noise floor of a quiet room recorded at
+#: normal gain; real music, even a pianissimo classical piece, averages
+#: 20-40 dB above it, so nothing musical is lost.
+SILENCE_DBFS = -60.0
+
+#: Windows sent to the inference loop per message: few enough that a worker
+#: never holds much (4 x 192 KB), enough to keep pickling overhead small.
+WINDOWS_PER_MESSAGE = 4
+
+#: Sample mode decodes this much beyond each window on both sides, so the
+#: resampler's edge effects fall outside the samples the window uses.
+SAMPLE_MARGIN = 0.1  # seconds
+
+
+@dataclass(frozen=True)
+class TrackJob:
+    """What to decode: one file, cut by one window plan, all of it or ``sample`` windows."""
+
+    key: int
+    path: Path
+    plan: WindowPlan
+    sample: int | None = None
+
+
+@dataclass
+class Message:
+    """Worker -> inference loop.  ``kind`` is ``started``, ``windows``, ``done`` or ``failed``."""
+
+    key: int
+    kind: str
+    windows: list[Window] = field(default_factory=list)
+    duration: float = 0.0
+    level_dbfs: float = -math.inf
+    error: str | None = None  # what went wrong, for ``failed`` (the loop adds the path)
+    hint: str | None = None  # what to do about it
+    detail: str | None = None  # traceback of an unexpected error, shown with -v
+    pid: int = 0  # the worker's, for ``started``
+
+
+class _Level:
+    """Running RMS of everything decoded, in dBFS."""
+
+    def __init__(self) -> None:
+        self.samples = 0
+        self.energy = 0.0
+
+    def add(self, block: np.ndarray) -> np.ndarray:
+        self.samples += block.size
+        self.energy += float(np.dot(block, block))
+        return block
+
+    @property
+    def dbfs(self) -> float:
+        if self.samples == 0 or self.energy == 0.0:
+            return -math.inf
+        return 10 * math.log10(self.energy / self.samples)
+
+
+def decode_track(job: TrackJob) -> Iterator[Message]:
+    """Decode ``job`` into messages; never raises for a bad file (it becomes a ``failed`` message)."""
+    try:
+        yield from _decode(job)
+    except MtagError as error:
+        yield Message(job.key, "failed", error=error.message, hint=error.hint)
+    except Exception as error:  # a bug or an FFmpeg surprise: fail this track, keep the run going
+        yield Message(job.key, "failed", error=f"unexpected error: {error!r}", detail=traceback.format_exc())
+
+
+def _decode(job: TrackJob) -> Iterator[Message]:
+    plan = job.plan
+    if job.sample:
+        duration = probe(job.path).duration
+        if duration is not None and duration >= (job.sample + 1) * plan.chunk_samples / plan.sample_rate:
+            yield from _sampled(job, duration)
+            return
+    level = _Level()
+    blocks = (level.add(block) for block in stream_audio(job.path, plan.sample_rate))
+    # A track under MIN_SECONDS is not worth a forward pass: its one (short) window is dropped.
+    windows = (w for w in iter_windows(blocks, plan) if not (w.padding and w.end < MIN_SECONDS))
+    yield from _in_messages(job.key, windows)
+    yield Message(job.key, "done", duration=level.samples / plan.sample_rate, level_dbfs=level.dbfs)
+
+
+def _in_messages(key: int, windows: Iterable[Window]) -> Iterator[Message]:
+    batch: list[Window] = []
+    for window in windows:
+        batch.append(window)
+        if len(batch) == WINDOWS_PER_MESSAGE:
+            yield Message(key, "windows", windows=batch)
+            batch = []
+    if batch:
+        yield Message(key, "windows", windows=batch)
+
+
+def sample_starts(duration: float, plan: WindowPlan, count: int) -> list[int]:
+    """First frames of ``count`` windows spread evenly over the track (centred in equal parts).
+
+    The windows keep clear of the first and last ``SAMPLE_MARGIN`` seconds, so
+    none needs the reflect padding of a file edge.
+    """
+    frames = int(duration * plan.sample_rate) // plan.hop_length
+    margin = math.ceil((SAMPLE_MARGIN * plan.sample_rate + plan.half_fft) / plan.hop_length)
+    usable = frames - plan.window_frames - 2 * margin
+    return [margin + round(usable * (i + 0.5) / count) for i in range(count)]
+
+
+def _sampled(job: TrackJob, duration: float) -> Iterator[Message]:
+    """Decode only the stretches the sampled windows need, by seeking."""
+    plan = job.plan
+    level = _Level()
+    rate = plan.sample_rate
+    margin = round(SAMPLE_MARGIN * rate)
+    windows = []
+    for index, first_frame in enumerate(sample_starts(duration, plan, job.sample or 0)):
+        start = first_frame * plan.hop_length - plan.half_fft - margin
+        blocks = stream_audio(job.path, rate, start=start / rate, duration=(plan.chunk_samples + 2 * margin) / rate)
+        piece = np.concatenate([level.add(block) for block in blocks] or [np.zeros(0, np.float32)])
+        samples = piece[margin : margin + plan.chunk_samples]
+        if samples.size < plan.chunk_samples:  # the header overstated the duration
+            break
+        windows.append(
+            Window(
+                index=index,
+                start=plan.seconds(first_frame),
+                end=plan.seconds(first_frame + plan.window_frames),
+                frames=plan.window_frames,
+                samples=samples.copy(),
+            )
+        )
+    if not windows:  # nothing where the header said: analyse the whole file instead
+        yield from _decode(TrackJob(job.key, job.path, job.plan))
+        return
+    yield from _in_messages(job.key, windows)
+    yield Message(job.key, "done", duration=duration, level_dbfs=level.dbfs)

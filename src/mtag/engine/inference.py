@@ -1,0 +1,208 @@
+"""The inference loop: windows of many tracks in, one outcome per track out.
+
+Decoding runs in worker processes (:mod:`mtag.engine.workers`) or, with
+``workers=0``, in this process; either way its messages arrive here, where
+windows of whatever tracks are in flight are pooled and scored in full batches
+-- batching *across* tracks, so a GPU gets 64 windows at a time even from
+3-second clips.  A partial batch is scored only when no message is waiting,
+so the model never idles while work is ready and never waits for work that is
+not coming.  A track's outcome is yielded once its last window is scored;
+tracks finish in any order but each track's segments are in time order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from mtag.audio.windows import Window, WindowPlan
+from mtag.engine.aggregate import aggregate
+from mtag.engine.analysis import Segment, TrackScores, default_batch_size, default_plan
+from mtag.engine.decoding import MIN_SECONDS, SILENCE_DBFS, Message, TrackJob, decode_track
+from mtag.errors import AudioError
+from mtag.nets.tagger import Tagger
+
+#: Outcome statuses.  Only ``analysed`` tracks carry scores and get genres.
+ANALYSED, TOO_SHORT, SILENT, FAILED = "analysed", "too-short", "silent", "failed"
+
+#: Tracks decoded ahead per worker: one being decoded, one queued, so a worker never waits for a job.
+JOBS_AHEAD_PER_WORKER = 2
+
+
+def default_workers() -> int:
+    """One decode process per core but one: inference in the main process uses the remaining core(s)."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+@dataclass
+class TrackOutcome:
+    """What the engine made of one track."""
+
+    key: int
+    path: Path
+    status: str
+    duration: float = 0.0
+    level_dbfs: float = float("-inf")
+    result: TrackScores | None = None  # for ``analysed`` and ``silent``
+    scores: np.ndarray | None = None  # aggregated track scores, likewise
+    error: AudioError | None = None  # for ``failed``
+    detail: str | None = None  # traceback of an unexpected failure
+
+    @property
+    def padded(self) -> bool:
+        """Shorter than one window: its frames were repeated to fill it."""
+        return self.result is not None and any(segment.padding for segment in self.result.segments)
+
+
+@dataclass
+class _Track:
+    job: TrackJob
+    segments: dict[int, Segment] = field(default_factory=dict)
+    queued: int = 0  # windows waiting in a pool
+    finished: Message | None = None
+
+
+class MessageSource(Protocol):
+    """Where decoded windows come from: worker processes or this process."""
+
+    def submit(self, job: TrackJob) -> None: ...
+
+    def next_message(self, wait: bool = True) -> Message | None: ...
+
+    def close(self) -> None: ...
+
+
+class _InlineSource:
+    """Decodes in this process, one track after the other (``workers=0``): for tests and small jobs."""
+
+    def __init__(self) -> None:
+        self._jobs: deque[TrackJob] = deque()
+        self._messages: Iterator[Message] = iter(())
+
+    def submit(self, job: TrackJob) -> None:
+        self._jobs.append(job)
+
+    def next_message(self, wait: bool = True) -> Message | None:
+        while True:
+            message = next(self._messages, None)
+            if message is not None or not self._jobs:
+                return message
+            self._messages = decode_track(self._jobs.popleft())
+
+    def close(self) -> None:
+        self._jobs.clear()
+
+
+class Engine:
+    """Scores tracks with one loaded model; construct once per process and reuse."""
+
+    def __init__(
+        self,
+        tagger: Tagger,
+        plan: WindowPlan | None = None,
+        *,
+        batch_size: int | None = None,
+        workers: int | None = None,
+        sample: int | None = None,
+        aggregation: str = "mean",
+        candidates: np.ndarray | None = None,
+    ) -> None:
+        self.tagger = tagger
+        self.plan = plan or default_plan(tagger)
+        self.batch_size = batch_size or default_batch_size(tagger.device)
+        self.workers = default_workers() if workers is None else workers
+        self.sample = sample
+        self.aggregation = aggregation
+        self.candidates = candidates
+        self.windows_scored = 0  # for progress displays
+
+    def run(self, paths: Iterable[Path]) -> Iterator[TrackOutcome]:
+        """Analyse ``paths``; yields one :class:`TrackOutcome` per path (``key`` = its position)."""
+        if self.workers:
+            from mtag.engine.workers import WorkerPool
+
+            source: MessageSource = WorkerPool(self.workers)
+            ahead = JOBS_AHEAD_PER_WORKER * self.workers
+        else:
+            source, ahead = _InlineSource(), 1
+        try:
+            yield from self._loop(source, iter(enumerate(paths)), ahead)
+        finally:
+            source.close()
+
+    def _loop(self, source: MessageSource, jobs: Iterator[tuple[int, Path]], ahead: int) -> Iterator[TrackOutcome]:
+        tracks: dict[int, _Track] = {}
+        pools: dict[int, list[tuple[int, Window]]] = {}  # chunk length -> waiting windows
+
+        def feed() -> None:
+            while len(tracks) < ahead and (item := next(jobs, None)) is not None:
+                job = TrackJob(item[0], Path(item[1]), self.plan, self.sample)
+                tracks[job.key] = _Track(job)
+                source.submit(job)
+
+        feed()
+        while tracks:
+            message = source.next_message(wait=False)
+            if message is None and pools:
+                self._score(pools.pop(next(iter(pools))), tracks)
+            else:
+                message = message or source.next_message(wait=True)
+                if message is not None:
+                    self._take(message, tracks, pools)
+            for key in [key for key, track in tracks.items() if track.finished and not track.queued]:
+                yield self._outcome(tracks.pop(key))
+            feed()
+
+    def _take(self, message: Message, tracks: dict[int, _Track], pools: dict[int, list[tuple[int, Window]]]) -> None:
+        track = tracks.get(message.key)
+        if track is None:  # a straggler of a track that already failed
+            return
+        if message.kind == "windows":
+            for window in message.windows:
+                pool = pools.setdefault(window.samples.size, [])
+                pool.append((message.key, window))
+                track.queued += 1
+                if len(pool) == self.batch_size:
+                    self._score(pools.pop(window.samples.size), tracks)
+        elif message.kind == "failed":
+            for size, pool in list(pools.items()):
+                pools[size] = [(key, window) for key, window in pool if key != message.key]
+                if not pools[size]:
+                    del pools[size]
+            track.queued = 0
+            track.finished = message
+        else:
+            track.finished = message
+
+    def _score(self, batch: list[tuple[int, Window]], tracks: dict[int, _Track]) -> None:
+        scores = self.tagger.predict(np.stack([window.samples for _, window in batch]), frames=self.plan.window_frames)
+        for (key, window), row in zip(batch, scores):
+            track = tracks[key]
+            track.segments[window.index] = Segment(window.start, window.end, row, window.padding)
+            track.queued -= 1
+        self.windows_scored += len(batch)
+
+    def _outcome(self, track: _Track) -> TrackOutcome:
+        message, path = track.finished, track.job.path
+        assert message is not None
+        base = TrackOutcome(track.job.key, path, FAILED, message.duration, message.level_dbfs)
+        if message.kind == "failed":
+            base.error = AudioError(message.error or "failed", path=path, hint=message.hint)
+            base.detail = message.detail
+        elif message.duration < MIN_SECONDS:
+            base.status = TOO_SHORT
+        elif not track.segments:
+            base.error = AudioError("no audio samples in the file", path=path, hint="is it an empty recording?")
+        else:
+            # Silent tracks keep their scores (inspect shows them) but get no genre.
+            base.status = SILENT if message.level_dbfs < SILENCE_DBFS else ANALYSED
+            segments = [track.segments[i] for i in sorted(track.segments)]
+            base.result = TrackScores(path, self.tagger.name, self.tagger.labels, message.duration, segments)
+            base.scores = aggregate(np.stack([s.scores for s in segments]), self.aggregation, self.candidates)
+        return base
