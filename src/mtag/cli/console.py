@@ -37,6 +37,13 @@ def report_error(error: BaseException) -> None:
     err.print(Text.assemble(("mtag: error: ", "bold red"), message))
 
 
+def report_problem(message: str, detail: str | None = None) -> None:
+    """One line for a file that failed while the run goes on; its traceback too with ``-v``."""
+    if settings.verbose and detail:
+        err.print(Text(detail.rstrip()))
+    err.print(Text.assemble(("mtag: ", "bold red"), message))
+
+
 def print_json_line(obj: Any) -> None:
     """One JSON object per line on stdout, unwrapped, for pipes and ``jq``."""
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")

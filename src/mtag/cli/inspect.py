@@ -65,9 +65,7 @@ def _print_result(result: TrackScores, top: int) -> None:
     console.out.print(f"{result.duration:.2f} s, model {result.model}, {count} segment{'s' if count != 1 else ''}")
     padded = [segment for segment in result.segments if segment.padding]
     if padded:
-        console.out.print(
-            f"shorter than one window: its frames were repeated to fill it ({padded[0].padding} padding)"
-        )
+        console.out.print(f"shorter than one window: its frames were repeated to fill it ({padded[0].padding} padding)")
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("#", justify="right")
     table.add_column("start", justify="right")

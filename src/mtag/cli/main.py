@@ -12,8 +12,10 @@ import typer
 
 from mtag import __version__
 from mtag.cli import console
+from mtag.cli.history import runs_command, undo_command
 from mtag.cli.inspect import inspect_command
 from mtag.cli.models import models_app
+from mtag.cli.tag import tag_command
 from mtag.errors import EXIT_FAILED, MtagError
 
 app = typer.Typer(
@@ -24,8 +26,11 @@ app = typer.Typer(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app.add_typer(models_app, name="models")
+app.command("tag")(tag_command)
+app.command("undo")(undo_command)
+app.command("runs")(runs_command)
 app.command("inspect")(inspect_command)
+app.add_typer(models_app, name="models")
 
 
 def _print_version(value: bool) -> None:

@@ -29,8 +29,12 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
     for card in cards:
         row = card.summary()
         table.add_row(
-            row["name"], f"{row['kind']} ({row['architecture']})", str(row["labels"]),
-            row["source"], row["license"], console.human_size(row["size_bytes"]),
+            row["name"],
+            f"{row['kind']} ({row['architecture']})",
+            str(row["labels"]),
+            row["source"],
+            row["license"],
+            console.human_size(row["size_bytes"]),
         )
     console.out.print(table)
     if not cards:
@@ -64,8 +68,11 @@ def _print_card(card: ModelCard) -> None:
         ("architecture", f"{card.architecture} ({params})"),
         ("trained on", meta.get("training", {}).get("dataset", "unknown")),
         ("metrics", ", ".join(f"{k} {v:.4f}" for k, v in meta.get("metrics", {}).items() if isinstance(v, float))),
-        ("input", f"{pre['sample_rate']} Hz mono, {pre['n_mels']} mel bands, window {pre['window_frames']} frames "
-                  f"({pre['window_frames'] * pre['hop_length'] / pre['sample_rate']:.3f} s)"),
+        (
+            "input",
+            f"{pre['sample_rate']} Hz mono, {pre['n_mels']} mel bands, window {pre['window_frames']} frames "
+            f"({pre['window_frames'] * pre['hop_length'] / pre['sample_rate']:.3f} s)",
+        ),
         ("source", card.source),
         ("licence", card.license),
         ("attribution", meta.get("attribution", "")),

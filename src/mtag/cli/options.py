@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Optional
 
 import typer
 
@@ -28,9 +29,11 @@ ModelOption = Annotated[
     ),
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto (GPU if present), cpu, cuda, cuda:N or mps.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout instead of tables.")]
-VerboseOption = Annotated[
-    bool, typer.Option("--verbose", "-v", callback=_verbose, help="Show tracebacks of errors.")
+DbOption = Annotated[
+    Optional[Path],
+    typer.Option("--db", help="The index file [default: $XDG_DATA_HOME/mtag/index.db].", dir_okay=False),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout instead of tables.")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", callback=_verbose, help="Show tracebacks of errors.")]
 
-__all__ = ["DEFAULT_MODEL", "DeviceOption", "JsonOption", "ModelOption", "VerboseOption"]
+__all__ = ["DEFAULT_MODEL", "DbOption", "DeviceOption", "JsonOption", "ModelOption", "VerboseOption"]

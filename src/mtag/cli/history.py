@@ -1,0 +1,107 @@
+"""``mtag runs`` (what earlier runs did) and ``mtag undo`` (put a run's tag changes back)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mtag.cli import console
+from mtag.cli.options import DbOption, JsonOption, VerboseOption
+from mtag.errors import EXIT_FAILED
+
+
+def runs_command(
+    db: DbOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to list, newest first.")] = 20,
+    as_json: JsonOption = False,
+) -> None:
+    """List the latest runs recorded in the index."""
+    from mtag.index import Index
+
+    with Index.open(db) as index:
+        runs = index.runs(limit)
+    if as_json:
+        for run in runs:
+            console.print_json_line(
+                {
+                    "id": run.id,
+                    "started": run.started,
+                    "finished": run.finished,
+                    "status": run.status,
+                    "model": run.model,
+                    "options": run.options,
+                    "mtag_version": run.mtag_version,
+                    "summary": run.summary,
+                }
+            )
+        return
+    table = Table(show_edge=False)
+    for column in ("run", "started", "status", "model", "files", "statuses"):
+        table.add_column(column)
+    for run in runs:
+        summary = run.summary or {}
+        statuses = ", ".join(f"{name} {count}" for name, count in (summary.get("statuses") or {}).items())
+        table.add_row(str(run.id), run.started[:19], run.status, run.model, str(summary.get("files", "")), statuses)
+    console.out.print(table)
+
+
+def undo_command(
+    run: Annotated[
+        Optional[int], typer.Argument(help="Run to undo [default: the latest with changes].", show_default=False)
+    ] = None,
+    db: DbOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be restored; write nothing.")] = False,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Restore the tag values a run replaced.
+
+    Files whose tags were edited since the run are reported and left alone.
+    """
+    from mtag.index import Index
+    from mtag.library.undo import CONFLICT, FAILED, RESTORED, UndoReport, undo_run
+
+    def show(report: UndoReport) -> None:
+        if report.error:
+            console.report_problem(report.error)
+        elif not as_json and (report.outcome == RESTORED):
+            before = " / ".join(report.new)
+            after = " / ".join(report.old) if report.old else "(none)"
+            verb = "would restore" if dry_run else "restored"
+            console.out.print(
+                f"{escape(str(report.path))}: {verb} {report.field} {escape(before)} -> {escape(after)}",
+                soft_wrap=True,
+            )
+
+    with Index.open(db) as index, index.lock_for_run():
+        summary = undo_run(index, run, dry_run=dry_run, on_change=show)
+    counts = {outcome: summary.count(outcome) for outcome in (RESTORED, "already-old", CONFLICT, FAILED)}
+    if as_json:
+        console.print_json_line(
+            {
+                "run": summary.run_id,
+                "dry_run": dry_run,
+                "counts": counts,
+                "changes": [
+                    {
+                        "path": str(r.path),
+                        "field": r.field,
+                        "outcome": r.outcome,
+                        "old": r.old,
+                        "new": r.new,
+                        "error": r.error,
+                    }
+                    for r in summary.reports
+                ],
+            }
+        )
+    else:
+        console.out.print(
+            f"run {summary.run_id}: {counts[RESTORED]} restored, {counts['already-old']} already as before, "
+            f"{counts[CONFLICT]} changed since (left alone), {counts[FAILED]} failed"
+        )
+    if counts[FAILED] or counts[CONFLICT]:
+        raise typer.Exit(EXIT_FAILED)

@@ -1,0 +1,51 @@
+"""The live progress line of a long run: files done of total, windows per second, time left."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from mtag.cli import console
+
+if TYPE_CHECKING:  # torch stays out of 'mtag --help'
+    from mtag.engine.inference import Engine
+
+
+class RunProgress:
+    """A context manager giving the ``on_track`` callback that advances the bar.
+
+    Drawn on stderr and only on a terminal, so ``--json`` output and logs stay clean.
+    """
+
+    def __init__(self, total: int, engine: Engine) -> None:
+        self.engine = engine
+        self.started = time.perf_counter()
+        self.progress = Progress(
+            TextColumn("[bold]tagging"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[speed]}"),
+            TimeRemainingColumn(),
+            console=console.err,
+            disable=not console.err.is_terminal,
+            transient=True,
+        )
+        self.task = self.progress.add_task("tagging", total=total, speed="")
+
+    def __enter__(self) -> Callable[[object], None]:
+        self.progress.start()
+        return self.advance
+
+    def advance(self, _report: object) -> None:
+        elapsed = time.perf_counter() - self.started
+        speed = f"{self.engine.windows_scored / elapsed:.0f} windows/s" if elapsed > 0 else ""
+        self.progress.update(self.task, advance=1, speed=speed)
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.progress.stop()

@@ -1,0 +1,155 @@
+"""``mtag tag``: analyse a library, write genres into the files, record it in the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Literal, Optional
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from mtag.cli import console
+from mtag.cli.options import DEFAULT_MODEL, DbOption, DeviceOption, JsonOption, ModelOption, VerboseOption
+from mtag.cli.progress import RunProgress
+from mtag.errors import EXIT_FAILED
+
+if TYPE_CHECKING:
+    from mtag.library.tagging import RunSummary, TrackReport
+
+
+def tag_command(
+    paths: Annotated[list[Path], typer.Argument(help="Audio files and folders to tag.", show_default=False)],
+    model: ModelOption = DEFAULT_MODEL,
+    top: Annotated[int, typer.Option("--top", min=1, help="Genres written per track, best first.")] = 3,
+    threshold: Annotated[
+        Optional[float],
+        typer.Option(
+            "--threshold", min=0.0, max=1.0, help="Lowest score a genre needs [default: 0.25].", show_default=False
+        ),
+    ] = None,
+    mode: Annotated[
+        Literal["keep", "replace", "append"],
+        typer.Option(
+            "--mode",
+            help="keep: leave files that already have a genre; replace: overwrite; append: add new genres.",
+        ),
+    ] = "keep",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show old -> new per file; write nothing.")] = False,
+    separator: Annotated[str, typer.Option("--separator", help="Joins several genres in one tag value.")] = "; ",
+    parents: Annotated[bool, typer.Option("--parents", help="Add each genre's parent (Heavy Metal -> Metal).")] = False,
+    moods: Annotated[bool, typer.Option("--moods", help="Also write the leading moods into the MOOD field.")] = False,
+    taxonomy: Annotated[
+        Optional[Path], typer.Option("--taxonomy", help="A genre table (TOML) instead of the default.", dir_okay=False)
+    ] = None,
+    aggregate: Annotated[
+        Literal["mean", "max", "vote"],
+        typer.Option(
+            "--aggregate",
+            help="Window scores -> track scores: mean, max, or vote (share of windows a genre wins).",
+        ),
+    ] = "mean",
+    window: Annotated[
+        Optional[float], typer.Option("--window", help="Window length in seconds [default: the model's, 3 s].")
+    ] = None,
+    hop: Annotated[Optional[float], typer.Option("--hop", help="Window hop in seconds [default: the window].")] = None,
+    sample: Annotated[
+        Optional[int],
+        typer.Option("--sample", min=1, help="Fast mode: analyse only N windows spread over each track."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Analyse again files the index says are unchanged.")] = False,
+    db: DbOption = None,
+    precision: Annotated[
+        Literal["auto", "fp32", "bf16", "fp16"],
+        typer.Option(
+            "--precision",
+            help="auto (measured fastest that keeps decisions), fp32, bf16 or fp16.",
+        ),
+    ] = "auto",
+    device: DeviceOption = "auto",
+    batch_size: Annotated[
+        Optional[int],
+        typer.Option("--batch-size", min=1, help="Windows per forward pass [default: 2 on CPU, 64 on GPU]."),
+    ] = None,
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", min=0, help="Decoding processes [default: cores - 1; 0: none].")
+    ] = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Tag every audio file under PATHS with genres, and record the run in the index.
+
+    Files analysed before with the same settings and unchanged since are skipped;
+    'mtag undo' restores the tags a run changed.
+    """
+    from mtag.index import Index
+    from mtag.library.discover import find_audio_files
+    from mtag.library.session import build_session
+
+    files = find_audio_files(paths)
+    session = build_session(
+        model=model,
+        device=device,
+        precision=precision,
+        batch_size=batch_size,
+        workers=workers,
+        files=len(files),
+        window=window,
+        hop=hop,
+        sample=sample,
+        aggregation=aggregate,
+        taxonomy_path=taxonomy,
+        mode=mode,
+        top=top,
+        threshold=threshold,
+        parents=parents,
+        moods=moods,
+        separator=separator,
+        dry_run=dry_run,
+        force=force,
+    )
+    reports: list[TrackReport] = []
+
+    def record(report: TrackReport) -> None:
+        reports.append(report)
+        if report.error:
+            console.report_problem(report.error, report.detail)
+        if dry_run and report.changes and not as_json:
+            _print_change(report)
+
+    if dry_run:
+        with RunProgress(len(files), session.engine) as on_track:
+            summary = session.run(files, None, lambda r: (record(r), on_track(r)))
+    else:
+        with Index.open(db) as index, index.lock_for_run(), RunProgress(len(files), session.engine) as on_track:
+            summary = session.run(files, index, lambda r: (record(r), on_track(r)))
+    if as_json:
+        console.print_json_line({**summary.to_dict(), "tracks": [r.to_dict() for r in reports]})
+    else:
+        _print_summary(summary, dry_run)
+    if summary.failures:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def _print_change(report: TrackReport) -> None:
+    for field, (old, new) in report.changes.items():
+        before = " / ".join(old) if old else "(none)"
+        console.out.print(
+            f"{escape(str(report.path))}: {field} {escape(before)} -> {escape(' / '.join(new))}", soft_wrap=True
+        )
+
+
+def _print_summary(summary: RunSummary, dry_run: bool) -> None:
+    table = Table(title="dry run: nothing written" if dry_run else f"run {summary.run_id}", show_edge=False)
+    table.add_column("files")
+    table.add_column("", justify="right")
+    for status, count in summary.counts.most_common():
+        table.add_row(status, str(count))
+    console.out.print(table)
+    if summary.genres:
+        leading = ", ".join(f"{genre} {count}" for genre, count in summary.genres.most_common(8))
+        console.out.print(f"most frequent genres: {escape(leading)}")
+    speed = f"{summary.audio_seconds / summary.seconds:.0f}x realtime, " if summary.seconds else ""
+    console.out.print(f"{summary.files} files in {summary.seconds:.1f} s ({speed}{summary.windows} windows)")
+    for report in summary.failures:
+        console.out.print(f"[red]failed[/]: {escape(report.error or str(report.path))}", soft_wrap=True)

@@ -1,0 +1,1 @@
+"""Whole-library work: finding tracks, tagging them run by run, undoing a run."""

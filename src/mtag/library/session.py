@@ -1,0 +1,62 @@
+"""Build a :class:`~mtag.library.tagging.TagSession` from command-line style settings.
+
+Kept apart from the CLI so Python callers (and tests, and benchmarks) get the
+same defaults and the same checks as ``mtag tag``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mtag.engine.analysis import seconds_plan
+from mtag.engine.inference import Engine
+from mtag.library.tagging import TagOptions, TagSession, default_workers_for, genre_candidates
+from mtag.nets.tagger import load_tagger
+from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, load_taxonomy
+
+
+def build_session(
+    *,
+    model: str,
+    device: str = "auto",
+    precision: str = "auto",
+    batch_size: int | None = None,
+    workers: int | None = None,
+    files: int = 2,
+    window: float | None = None,
+    hop: float | None = None,
+    sample: int | None = None,
+    aggregation: str = "mean",
+    taxonomy_path: Path | None = None,
+    mode: str = "keep",
+    top: int = 3,
+    threshold: float | None = None,
+    parents: bool = False,
+    moods: bool = False,
+    separator: str = DEFAULT_SEPARATOR,
+    dry_run: bool = False,
+    force: bool = False,
+) -> TagSession:
+    """Load the model (once per process) and the genre table, and wire up the engine."""
+    taxonomy = load_taxonomy(taxonomy_path)
+    tagger = load_tagger(model, device, precision)
+    engine = Engine(
+        tagger,
+        seconds_plan(tagger, window, hop),
+        batch_size=batch_size,
+        workers=default_workers_for(files, workers),
+        sample=sample,
+        aggregation=aggregation,
+        candidates=genre_candidates(taxonomy, tagger.labels),
+    )
+    options = TagOptions(
+        mode=mode,
+        top=top,
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        parents=parents,
+        moods=moods,
+        separator=separator,
+        dry_run=dry_run,
+        force=force,
+    )
+    return TagSession(engine, taxonomy, options)

@@ -1,0 +1,307 @@
+"""``mtag tag`` as a library: analyse a set of files, decide genres, write tags, record it all.
+
+One :class:`TagSession` per process holds the loaded model, the engine and the
+taxonomy; :meth:`TagSession.run` does one run over a list of files against an
+open :class:`~mtag.index.Index`.  Per track, in this order:
+
+1. the engine analyses it (skipped when the index says it is unchanged since
+   an analysis with the same settings, unless ``force``);
+2. the taxonomy turns the aggregated scores into genres (and moods);
+3. the ``mode`` policy says what each field becomes;
+4. the intended change is committed to the index *before* the file is
+   touched, then the tags are written atomically, then the change is marked
+   applied -- so ``mtag undo`` can restore a run even if it was killed between
+   any two of these steps;
+5. the track's analysis is committed in one transaction, with the file's size
+   and mtime as mtag left them, so the next run skips it.
+
+A dry run does steps 1-3 only: it writes neither files nor the index.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mtag.engine.inference import ANALYSED, FAILED, Engine, TrackOutcome
+from mtag.errors import MtagError
+from mtag.index import Index, TrackRecord
+from mtag.library.policy import new_value
+from mtag.nets.tagger import Tagger
+from mtag.tags import FileState, file_state, read_field, remove_stale_temp_files, tag_format, write_tags
+from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, GENRE, Choice, Taxonomy
+
+# Report statuses beyond the engine's (too-short, silent, failed).
+TAGGED = "tagged"  # genres written
+KEPT = "kept"  # the file already had a genre and the mode is keep
+UNCHANGED = "unchanged"  # the file already holds exactly the decided value
+NO_GENRE = "no-genre"  # no genre reached the threshold: nothing written
+SKIPPED = "skipped"  # unchanged since an earlier analysis with the same settings
+WOULD_TAG = "would-tag"  # dry run: this is what would be written
+MOOD = "mood"
+
+
+@dataclass(frozen=True)
+class TagOptions:
+    """Everything about a run that is not the list of files (recorded with the run)."""
+
+    mode: str = "keep"
+    top: int = 3
+    threshold: float = DEFAULT_THRESHOLD
+    parents: bool = False
+    moods: bool = False
+    separator: str = DEFAULT_SEPARATOR
+    dry_run: bool = False
+    force: bool = False
+
+
+@dataclass
+class TrackReport:
+    """What happened to one file, for the progress display, the summary and ``--json``."""
+
+    path: Path
+    status: str
+    genres: list[str] = field(default_factory=list)
+    changes: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # field -> (old, new)
+    error: str | None = None
+    detail: str | None = None
+    duration: float | None = None
+    padded: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["path"] = str(self.path)
+        data["changes"] = {name: {"old": old, "new": new} for name, (old, new) in self.changes.items()}
+        return data
+
+
+@dataclass
+class RunSummary:
+    """The tally of a run, filled in as tracks finish."""
+
+    run_id: int | None
+    files: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    genres: Counter[str] = field(default_factory=Counter)
+    failures: list[TrackReport] = field(default_factory=list)
+    seconds: float = 0.0
+    audio_seconds: float = 0.0
+    windows: int = 0
+
+    def add(self, report: TrackReport) -> None:
+        self.counts[report.status] += 1
+        if report.status in (TAGGED, KEPT, UNCHANGED, WOULD_TAG):
+            self.genres.update(report.genres)
+        if report.status == FAILED:
+            self.failures.append(report)
+        self.audio_seconds += report.duration or 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "run": self.run_id,
+            "files": self.files,
+            "statuses": dict(self.counts),
+            "genres": dict(self.genres.most_common()),
+            "failed": [{"path": str(r.path), "error": r.error} for r in self.failures],
+            "seconds": round(self.seconds, 3),
+            "audio_seconds": round(self.audio_seconds, 3),
+            "windows": self.windows,
+        }
+
+
+def analysis_key(engine: Engine) -> str:
+    """What makes two analyses of the same file interchangeable: model, precision, windows, sampling, aggregation."""
+    plan, tagger = engine.plan, engine.tagger
+    sampled = f"sample{engine.sample}" if engine.sample else "all"
+    return f"{tagger.name}/{tagger.precision}/w{plan.window_frames}/h{plan.hop_frames}/{sampled}/{engine.aggregation}"
+
+
+class TagSession:
+    """A loaded model, engine and taxonomy, ready for any number of runs."""
+
+    def __init__(self, engine: Engine, taxonomy: Taxonomy, options: TagOptions) -> None:
+        self.engine = engine
+        self.taxonomy = taxonomy
+        self.options = options
+        self.labels = engine.tagger.labels
+        self.key = analysis_key(engine)
+
+    @property
+    def tagger(self) -> Tagger:
+        return self.engine.tagger
+
+    def run_options(self) -> dict[str, Any]:
+        """The run's settings as recorded in the index (what ``mtag runs`` shows)."""
+        return {**asdict(self.options), "analysis": self.key, "batch_size": self.engine.batch_size}
+
+    def run(
+        self,
+        files: Sequence[Path],
+        index: Index | None,
+        on_track: Callable[[TrackReport], None] = lambda report: None,
+    ) -> RunSummary:
+        """Tag ``files``; ``index`` may be None only for a dry run.
+
+        The caller holds ``index.lock_for_run()``.  An interruption (Ctrl-C)
+        propagates after the run is marked interrupted; every track finished
+        before it is committed, so the next run continues where this one stopped.
+        """
+        started = time.perf_counter()
+        recording = index is not None and not self.options.dry_run
+        run_id = index.start_run(self.tagger.name, self.run_options()) if recording and index else None
+        summary = RunSummary(run_id, files=len(files))
+        try:
+            for report in self._reports(files, index, run_id):
+                summary.add(report)
+                on_track(report)
+        except BaseException:
+            if index is not None and run_id is not None:
+                summary.seconds = time.perf_counter() - started
+                index.finish_run(run_id, summary.to_dict(), status="interrupted")
+            raise
+        summary.seconds = time.perf_counter() - started
+        summary.windows = self.engine.windows_scored
+        if index is not None and run_id is not None:
+            index.finish_run(run_id, summary.to_dict())
+        return summary
+
+    def _reports(self, files: Sequence[Path], index: Index | None, run_id: int | None) -> Iterable[TrackReport]:
+        for folder in sorted({path.parent for path in files}):
+            remove_stale_temp_files(folder)
+        todo: list[Path] = []
+        states: dict[Path, FileState] = {}
+        for path in files:
+            try:
+                states[path] = file_state(path)
+            except OSError as error:
+                yield TrackReport(path, FAILED, error=f"{path}: cannot read the file ({error.strerror})")
+                continue
+            state = states[path]
+            if not self.options.force and index is not None and not self.options.dry_run:
+                if index.is_current(path, state.size, state.mtime_ns, self.key):
+                    yield TrackReport(path, SKIPPED)
+                    continue
+            todo.append(path)
+        for outcome in self.engine.run(todo):
+            yield self._finish(outcome, states[outcome.path], index, run_id)
+
+    def _finish(self, outcome: TrackOutcome, state: FileState, index: Index | None, run_id: int | None) -> TrackReport:
+        """Decide, write and record one analysed (or failed) track."""
+        report = TrackReport(outcome.path, outcome.status, duration=outcome.duration, padded=outcome.padded)
+        if outcome.error is not None:
+            report.error, report.detail = str(outcome.error), outcome.detail
+        choices: dict[str, list[Choice]] = {}
+        if outcome.status == ANALYSED and outcome.scores is not None:
+            choices = self._decide(outcome.scores)
+            report.genres = [choice.name for choice in choices[GENRE]]
+            try:
+                state = self._apply(report, choices, index, run_id) or state
+            except MtagError as error:
+                report.status, report.error = FAILED, str(error)
+        if index is not None and run_id is not None:
+            index.record_track(run_id, self._record(outcome, report, state))
+        return report
+
+    def _decide(self, scores: np.ndarray) -> dict[str, list[Choice]]:
+        o = self.options
+        kinds = [GENRE, MOOD] if o.moods else [GENRE]
+        return {
+            kind: self.taxonomy.decide(
+                self.labels,
+                scores,
+                kind=kind,
+                top=o.top,
+                threshold=o.threshold,
+                with_parents=o.parents and kind == GENRE,
+            )
+            for kind in kinds
+        }
+
+    def _apply(
+        self, report: TrackReport, choices: dict[str, list[Choice]], index: Index | None, run_id: int | None
+    ) -> FileState | None:
+        """Plan the new field values, then (unless a dry run) write them; returns the file's new state."""
+        path, o = report.path, self.options
+        planned: dict[str, tuple[list[str], list[str]]] = {}
+        existing_genre: list[str] = []
+        for kind, picked in choices.items():
+            old = read_field(path, kind)
+            existing_genre = old if kind == GENRE else existing_genre
+            new = new_value(o.mode, old, [choice.name for choice in picked], o.separator)
+            if new is not None:
+                planned[kind] = (old, new)
+        report.changes = planned
+        if not choices[GENRE]:
+            report.status = NO_GENRE
+        elif GENRE not in planned:
+            report.status = KEPT if o.mode == "keep" and any(v.strip() for v in existing_genre) else UNCHANGED
+        else:
+            report.status = WOULD_TAG if o.dry_run else TAGGED
+        if o.dry_run or not planned or index is None or run_id is None:
+            return None
+        return self._write(path, planned, index, run_id)
+
+    def _write(
+        self, path: Path, planned: dict[str, tuple[list[str], list[str]]], index: Index, run_id: int
+    ) -> FileState:
+        """Intent first, then the file, then the confirmation: see the module docstring."""
+        ids = [index.begin_tag_change(run_id, path, kind, old, new) for kind, (old, new) in planned.items()]
+        try:
+            state = write_tags(path, {kind: new for kind, (_, new) in planned.items()})
+        except MtagError as error:
+            for change_id in ids:
+                index.fail_tag_change(change_id, str(error))
+            raise
+        for change_id in ids:
+            index.complete_tag_change(change_id, state.size, state.mtime_ns)
+        return state
+
+    def _record(self, outcome: TrackOutcome, report: TrackReport, state: FileState) -> TrackRecord:
+        result = outcome.result
+        with_scores = result is not None and outcome.scores is not None
+        entries = {label: self.taxonomy.entry(label) for label in self.labels}
+        return TrackRecord(
+            path=outcome.path,
+            status=report.status,
+            size=state.size,
+            mtime_ns=state.mtime_ns,
+            analysis_key=self.key,
+            duration=outcome.duration or None,
+            format=_format_name(outcome.path),
+            error=report.error,
+            genres=report.genres,
+            labels=self.labels if with_scores else (),
+            scores=outcome.scores if with_scores else None,
+            kinds={label: entry.kind for label, entry in entries.items()},
+            label_genres={label: entry.name for label, entry in entries.items() if entry.kind == GENRE},
+            segments=result.segments if with_scores and result is not None else (),
+        )
+
+
+def _format_name(path: Path) -> str:
+    """The file's tag format ("id3", "vorbis", ...) or its extension where it has none mtag can read."""
+    try:
+        return tag_format(path)
+    except (MtagError, OSError):
+        return path.suffix.lower().lstrip(".") or "unknown"
+
+
+def genre_candidates(taxonomy: Taxonomy, labels: Sequence[str]) -> np.ndarray:
+    """A mask of the genre labels: the only ones that may win a window's vote."""
+    return np.array([taxonomy.entry(label).kind == GENRE for label in labels])
+
+
+def default_workers_for(files: int, workers: int | None) -> int:
+    """No worker processes for a handful of files: starting them costs more than they save."""
+    from mtag.engine.inference import default_workers
+
+    if workers is not None:
+        return workers
+    return 0 if files <= 1 else min(default_workers(), files, os.cpu_count() or 1)
