@@ -54,7 +54,7 @@ class TrackJob:
 
 @dataclass
 class Message:
-    """Worker -> inference loop.  ``kind`` is ``started``, ``windows``, ``done`` or ``failed``."""
+    """Worker -> inference loop.  ``kind`` is ``windows``, ``done`` or ``failed``."""
 
     key: int
     kind: str
@@ -64,7 +64,6 @@ class Message:
     error: str | None = None  # what went wrong, for ``failed`` (the loop adds the path)
     hint: str | None = None  # what to do about it
     detail: str | None = None  # traceback of an unexpected error, shown with -v
-    pid: int = 0  # the worker's, for ``started``
 
 
 class _Level:
@@ -99,9 +98,9 @@ def decode_track(job: TrackJob) -> Iterator[Message]:
 def _decode(job: TrackJob) -> Iterator[Message]:
     plan = job.plan
     if job.sample:
-        duration = probe(job.path).duration
-        if duration is not None and duration >= (job.sample + 1) * plan.chunk_samples / plan.sample_rate:
-            yield from _sampled(job, duration)
+        info = probe(job.path)
+        if info.duration is not None and info.duration >= (job.sample + 1) * plan.chunk_samples / plan.sample_rate:
+            yield from _sampled(job, info.duration, info.sample_rate)
             return
     level = _Level()
     blocks = (level.add(block) for block in stream_audio(job.path, plan.sample_rate))
@@ -134,18 +133,23 @@ def sample_starts(duration: float, plan: WindowPlan, count: int) -> list[int]:
     return [margin + round(usable * (i + 0.5) / count) for i in range(count)]
 
 
-def _sampled(job: TrackJob, duration: float) -> Iterator[Message]:
+def _sampled(job: TrackJob, duration: float, file_rate: int) -> Iterator[Message]:
     """Decode only the stretches the sampled windows need, by seeking."""
     plan = job.plan
     level = _Level()
     rate = plan.sample_rate
     margin = round(SAMPLE_MARGIN * rate)
+    # Each stretch starts on an instant that is a sample at both rates, so its resampled samples fall on
+    # the whole decode's grid rather than up to half a file sample beside it (a phase error in the highs).
+    grid = rate // math.gcd(rate, file_rate)
     windows = []
     for index, first_frame in enumerate(sample_starts(duration, plan, job.sample or 0)):
-        start = first_frame * plan.hop_length - plan.half_fft - margin
-        blocks = stream_audio(job.path, rate, start=start / rate, duration=(plan.chunk_samples + 2 * margin) / rate)
+        needed = first_frame * plan.hop_length - plan.half_fft
+        start = (needed - margin) // grid * grid
+        skip = needed - start
+        blocks = stream_audio(job.path, rate, start=start / rate, duration=(skip + plan.chunk_samples + margin) / rate)
         piece = np.concatenate([level.add(block) for block in blocks] or [np.zeros(0, np.float32)])
-        samples = piece[margin : margin + plan.chunk_samples]
+        samples = piece[skip : skip + plan.chunk_samples]
         if samples.size < plan.chunk_samples:  # the header overstated the duration
             break
         windows.append(

@@ -130,7 +130,9 @@ class Engine:
             source: MessageSource = WorkerPool(self.workers)
             ahead = JOBS_AHEAD_PER_WORKER * self.workers
         else:
-            source, ahead = _InlineSource(), 1
+            # Decoding is lazy here, so tracks in flight cost nothing until their turn; enough of them
+            # to fill a batch lets short tracks share a forward pass, as with workers.
+            source, ahead = _InlineSource(), self.batch_size
         try:
             yield from self._loop(source, iter(enumerate(paths)), ahead)
         finally:

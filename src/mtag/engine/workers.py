@@ -1,10 +1,17 @@
-"""Decode worker processes: tracks go in through one queue, windows come out through another.
+"""Decode worker processes: tracks go in through one queue per worker, windows come out through another.
 
 Decoding and resampling (PyAV, soxr) run in separate processes so they overlap
 with inference in the main process and use the other cores; the main process
-keeps the one copy of the model.  The result queue is bounded, so a worker
+keeps the one copy of the model.  Each result queue is bounded, so a worker
 decoding a 3-hour mix waits for the model instead of filling memory: at most
-``QUEUE_MESSAGES`` messages of a few windows each are ever in flight.
+``QUEUE_MESSAGES_PER_WORKER`` messages of a few windows each are in flight per worker.
+
+Every worker has its own queues, and the pool knows which tracks it gave to
+which worker, so a worker that dies (FFmpeg crashing on a hostile file, the
+OOM killer) takes nothing with it but its own channel: a message it was half
+way through writing cannot block the others or the reader, the pool knows the
+track it died on (the worker keeps it in a shared integer), and the tracks it
+had been given but not finished are decoded again by its replacement.
 
 Workers are started with ``spawn`` (not ``fork``): the parent has torch's
 thread pools running, and forking those is unsafe.  They import only the
@@ -14,9 +21,11 @@ decoding half of the engine, never torch.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import queue
-from collections.abc import Iterator
+import signal
+from collections import deque
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_for
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -26,79 +35,136 @@ from mtag.engine.decoding import Message, TrackJob, decode_track
 #: worker opens its next file, small enough to bound memory (~800 KB a message).
 QUEUE_MESSAGES_PER_WORKER = 8
 
-#: How often (seconds) the loop looks up from an empty queue to check that the workers are alive.
+#: How often (seconds) the loop looks up from empty queues to check that the workers are alive.
 POLL_SECONDS = 0.5
 
 _STOP = None
+_IDLE = -1  # a worker's ``current`` between tracks
 
 
-def _serve(jobs: Any, results: Any) -> None:
-    """Worker body: decode jobs until the stop sentinel arrives."""
+def _serve(jobs: Any, results: Any, current: Any) -> None:
+    """Worker body: decode jobs until the stop sentinel arrives, keeping the key of the track in hand in ``current``.
+
+    Ctrl-C reaches the whole process group; the main process handles it and
+    stops the workers, so a worker ignores it instead of printing a traceback.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while (job := jobs.get()) is not _STOP:
-        results.put(Message(job.key, "started", pid=os.getpid()))
+        current.value = job.key
         for message in decode_track(job):
             results.put(message)
+        current.value = _IDLE
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    jobs: Any
+    results: Any
+    current: Any  # shared int: key of the track being decoded, or _IDLE
+    assigned: dict[int, TrackJob] = field(default_factory=dict)  # given to it, not yet done or failed; in order
 
 
 class WorkerPool:
-    """``count`` decode processes fed from a job queue; restarts a worker that dies.
+    """``count`` decode processes, each with its own job and result queue; restarts a worker that dies.
 
-    A worker that dies mid-track (FFmpeg crashing on a hostile file, the OOM
-    killer) costs only that track: it is reported failed and a new worker
-    takes its place.
+    A worker that dies mid-track costs only that track: it is reported failed
+    and a new worker takes its place (and the tracks queued for the dead one).
     """
 
     def __init__(self, count: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._context = context
-        self.jobs = context.Queue()
-        self.results = context.Queue(maxsize=QUEUE_MESSAGES_PER_WORKER * count)
-        self._workers: list[BaseProcess] = []
-        self._current: dict[int, int] = {}  # worker pid -> key of the track it decodes
+        self._context = multiprocessing.get_context("spawn")
+        self._workers: list[_Worker] = []
+        self._pending: deque[Message] = deque()  # messages recovered from dead workers, and their crash reports
+        self._turn = 0  # round robin over the workers' queues
         for _ in range(count):
             self._start_worker()
 
-    def _start_worker(self) -> None:
-        worker = self._context.Process(target=_serve, args=(self.jobs, self.results), daemon=True)
-        worker.start()
+    def _start_worker(self) -> _Worker:
+        context = self._context
+        jobs, results = context.Queue(), context.Queue(maxsize=QUEUE_MESSAGES_PER_WORKER)
+        current = context.RawValue("q", _IDLE)
+        process = context.Process(target=_serve, args=(jobs, results, current), daemon=True)
+        process.start()
+        # Only the worker writes results.  With this process's copy of the pipe's write end closed,
+        # a worker that dies half way through a message leaves an end of file, not a read that never returns.
+        results._writer.close()
+        worker = _Worker(process, jobs, results, current)
         self._workers.append(worker)
+        return worker
 
     def submit(self, job: TrackJob) -> None:
-        self.jobs.put(job)
+        self._assign(min(self._workers, key=lambda worker: len(worker.assigned)), job)
+
+    def _assign(self, worker: _Worker, job: TrackJob) -> None:
+        worker.assigned[job.key] = job
+        worker.jobs.put(job)
 
     def next_message(self, wait: bool = True) -> Message | None:
         """The next message; ``None`` when none is ready (``wait=False``) or none came within ``POLL_SECONDS``."""
         while True:
-            try:
-                message = self.results.get(timeout=POLL_SECONDS) if wait else self.results.get_nowait()
-            except queue.Empty:
-                return next(self._reap(), None) if wait else None
-            if message.kind == "started":
-                self._current[message.pid] = message.key
+            if self._pending:
+                return self._pending.popleft()
+            for _ in range(len(self._workers)):
+                worker = self._workers[self._turn % len(self._workers)]
+                self._turn += 1
+                if (message := self._read(worker)) is not None:
+                    return message
+            if self._reap():
                 continue
-            if message.kind in ("done", "failed"):
-                self._current = {pid: key for pid, key in self._current.items() if key != message.key}
-            return message
+            if not wait:
+                return None
+            handles = [w.results._reader for w in self._workers] + [w.process.sentinel for w in self._workers]
+            if not wait_for(handles, timeout=POLL_SECONDS):
+                return None
 
-    def _reap(self) -> Iterator[Message]:
-        """A ``failed`` message for the track of each dead worker, and a replacement worker."""
-        for worker in [w for w in self._workers if not w.is_alive()]:
+    def _read(self, worker: _Worker) -> Message | None:
+        """A complete message from ``worker`` if one is ready; ``None`` if not, or if the worker is gone."""
+        try:
+            message: Message = worker.results.get_nowait()
+        except queue.Empty:
+            return None
+        except (EOFError, OSError):  # the worker died, perhaps in the middle of a message
+            worker.process.join(timeout=5)
+            return None
+        if message.kind in ("done", "failed"):
+            worker.assigned.pop(message.key, None)
+        return message
+
+    def _reap(self) -> bool:
+        """Replace each dead worker: recover its complete messages, report its track failed, requeue the rest."""
+        dead = [worker for worker in self._workers if not worker.process.is_alive()]
+        for worker in dead:
             self._workers.remove(worker)
-            key = self._current.pop(worker.pid or -1, None)
-            self._start_worker()
-            if key is not None:
-                yield Message(
-                    key,
-                    "failed",
-                    error=f"the decoder crashed (exit code {worker.exitcode})",
-                    hint="the file is probably damaged; try re-encoding it",
-                )
+            while (message := self._read(worker)) is not None:
+                self._pending.append(message)
+            crashed = worker.current.value
+            replacement = self._start_worker()
+            for key, job in worker.assigned.items():
+                if key == crashed:
+                    self._pending.append(
+                        Message(
+                            key,
+                            "failed",
+                            error=f"the decoder crashed (exit code {worker.process.exitcode})",
+                            hint="the file is probably damaged; try re-encoding it",
+                        )
+                    )
+                else:  # its messages, if any, were lost with the worker: decode it again
+                    self._assign(replacement, job)
+            self._close_queues(worker)
+        return bool(dead)
 
     def close(self) -> None:
         """Stop the workers, whether they are idle or mid-track (an interrupted run)."""
         for worker in self._workers:
-            worker.terminate()
+            worker.process.terminate()
         for worker in self._workers:
-            worker.join(timeout=5)
-        self.jobs.cancel_join_thread()
-        self.results.cancel_join_thread()
+            worker.process.join(timeout=5)
+            self._close_queues(worker)
+
+    @staticmethod
+    def _close_queues(worker: _Worker) -> None:
+        worker.jobs.cancel_join_thread()  # jobs a dead worker never took must not hold up this process's exit
+        worker.jobs.close()
+        worker.results.close()

@@ -27,7 +27,7 @@ class Tagger:
         self.card = card
         self.device = device
         self.labels = card.labels
-        self.precision = resolve_precision(precision, device, card.architecture)
+        self.precision = resolve_precision(precision, device)
         try:
             self.settings = MelSettings.from_json(card.meta["preprocessing"])
             net = build_network(card.meta["architecture"])
@@ -64,7 +64,11 @@ class Tagger:
         window) is repeated frame-wise to fill it: the "repeat-pad" the musicnn
         models were trained with.
         """
-        x = torch.as_tensor(chunks).to(self.device, non_blocking=True)
+        x = torch.as_tensor(chunks)
+        if self.device.type == "cuda" and x.device.type == "cpu":
+            # Page-locked memory lets the copy run asynchronously, overlapping the previous batch's work.
+            x = x.pin_memory()
+        x = x.to(self.device, non_blocking=True)
         mel = self.frontend(x)
         if frames is not None and mel.shape[1] < frames:
             mel = mel[:, torch.arange(frames, device=mel.device) % mel.shape[1]]
