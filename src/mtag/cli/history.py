@@ -99,9 +99,12 @@ def undo_command(
             }
         )
     else:
+        heading = f"run {summary.run_id} (dry run: nothing written)" if dry_run else f"run {summary.run_id}"
         console.out.print(
-            f"run {summary.run_id}: {counts[RESTORED]} restored, {counts['already-old']} already as before, "
-            f"{counts[CONFLICT]} changed since (left alone), {counts[FAILED]} failed"
+            f"{heading}: {counts[RESTORED]} {'would be restored' if dry_run else 'restored'}, "
+            f"{counts['already-old']} already as before, "
+            f"{counts[CONFLICT]} changed since (left alone), {counts[FAILED]} failed",
+            soft_wrap=True,
         )
     if counts[FAILED] or counts[CONFLICT]:
         raise typer.Exit(EXIT_FAILED)

@@ -87,6 +87,11 @@ def tag_command(
     from mtag.library.session import build_session
 
     files = find_audio_files(paths)
+    if not files:  # a folder of unsupported files, or the wrong folder: say so rather than print an empty table
+        from mtag.audio.decode import SUPPORTED_EXTENSIONS
+
+        names = ", ".join(sorted(ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS))
+        console.report_problem(f"no audio files found in {', '.join(map(str, paths))} (mtag reads {names})")
     session = build_session(
         model=model,
         device=device,
@@ -140,16 +145,21 @@ def _print_change(report: TrackReport) -> None:
 
 
 def _print_summary(summary: RunSummary, dry_run: bool) -> None:
-    table = Table(title="dry run: nothing written" if dry_run else f"run {summary.run_id}", show_edge=False)
-    table.add_column("files")
-    table.add_column("", justify="right")
+    # The heading is a line of its own: as the title of this narrow table it would wrap.
+    console.out.print("dry run: nothing written" if dry_run else f"run {summary.run_id}", style="bold")
+    table = Table(show_edge=False)
+    table.add_column("status")
+    table.add_column("files", justify="right")
     for status, count in summary.counts.most_common():
         table.add_row(status, str(count))
     console.out.print(table)
     if summary.genres:
         leading = ", ".join(f"{genre} {count}" for genre, count in summary.genres.most_common(8))
-        console.out.print(f"most frequent genres: {escape(leading)}")
-    speed = f"{summary.audio_seconds / summary.seconds:.0f}x realtime, " if summary.seconds else ""
-    console.out.print(f"{summary.files} files in {summary.seconds:.1f} s ({speed}{summary.windows} windows)")
+        console.out.print(f"most frequent genres: {escape(leading)}", soft_wrap=True)
+    analysed = summary.seconds and summary.audio_seconds  # nothing analysed (all skipped): no speed to tell
+    speed = f"{summary.audio_seconds / summary.seconds:.0f}x realtime, " if analysed else ""
+    console.out.print(
+        f"{summary.files} files in {summary.seconds:.1f} s ({speed}{summary.windows} windows)", soft_wrap=True
+    )
     for report in summary.failures:
         console.out.print(f"[red]failed[/]: {escape(report.error or str(report.path))}", soft_wrap=True)

@@ -317,6 +317,19 @@ class Index:
         track["genres"] = json.loads(track["genres"])
         return TrackRow(**track, predictions=predictions, segments=segments)
 
+    def decided_with(self, path: str | os.PathLike[str]) -> dict[str, Any] | None:
+        """The options of the run that last analysed or decided ``path`` (cheap: no scores decoded).
+
+        Lets a run tell a file it may skip from one whose analysis is current
+        but whose genres were decided with other settings (another ``--mode``,
+        ``--threshold``...), which it re-decides from the stored scores.
+        """
+        options = self._one(
+            "SELECT runs.options FROM tracks JOIN runs ON runs.id = tracks.run_id WHERE tracks.path = ?",
+            [normalise_path(path)],
+        )
+        return None if options is None else json.loads(options)
+
     def status_counts(self, run_id: int) -> dict[str, int]:
         """How many tracks this run left in each status.
 

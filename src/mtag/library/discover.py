@@ -45,7 +45,12 @@ def find_audio_files(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
         if not path.exists():
             raise UsageError("no such file or folder", path=path, hint="check the path")
         if path.is_dir():
-            found.update(dict.fromkeys(p.absolute() for p in _walk(path)))
+            found.update(dict.fromkeys(_absolute(p) for p in _walk(path)))
         else:
-            found[path.absolute()] = None
+            found[_absolute(path)] = None
     return sorted(found)
+
+
+def _absolute(path: Path) -> Path:
+    """Absolute with ``..`` folded, symlinks kept: the key the index stores a file under, so each file comes once."""
+    return Path(os.path.abspath(path))

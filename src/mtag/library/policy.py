@@ -31,6 +31,9 @@ def new_value(mode: str, existing: Sequence[str], names: Sequence[str], separato
         return None
     if mode == "append":
         old_names = [name for value in present for name in split_genres(value, separator)]
-        names = merge_genres(old_names, names)
+        # A genre the user wrote with another separator ("Rock/Pop", "Rock, Pop") is there too;
+        # their value is kept as written, split only where mtag's own separator splits it.
+        known = {name.casefold() for value in present for name in split_genres(value)}
+        names = merge_genres(old_names, [name for name in names if name.casefold() not in known])
     value = [join_genres(names, separator)]
     return None if value == list(existing) else value

@@ -20,6 +20,7 @@ A dry run does steps 1-3 only: it writes neither files nor the index.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections import Counter
@@ -30,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from mtag.engine.analysis import Segment, TrackScores
 from mtag.engine.inference import ANALYSED, FAILED, Engine, TrackOutcome
 from mtag.errors import MtagError
 from mtag.index import Index, TrackRecord
@@ -46,6 +48,8 @@ NO_GENRE = "no-genre"  # no genre reached the threshold: nothing written
 SKIPPED = "skipped"  # unchanged since an earlier analysis with the same settings
 WOULD_TAG = "would-tag"  # dry run: this is what would be written
 MOOD = "mood"
+#: Stored statuses of tracks that had scores and a decision (the ones a new decision can change).
+DECIDED = frozenset({TAGGED, KEPT, UNCHANGED, NO_GENRE})
 
 
 @dataclass(frozen=True)
@@ -74,6 +78,7 @@ class TrackReport:
     detail: str | None = None
     duration: float | None = None
     padded: bool = False
+    reused: bool = False  # decided again from the index's stored scores, not analysed
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -101,7 +106,8 @@ class RunSummary:
             self.genres.update(report.genres)
         if report.status == FAILED:
             self.failures.append(report)
-        self.audio_seconds += report.duration or 0.0
+        if not report.reused:
+            self.audio_seconds += report.duration or 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -123,6 +129,14 @@ def analysis_key(engine: Engine) -> str:
     return f"{tagger.name}/{tagger.precision}/w{plan.window_frames}/h{plan.hop_frames}/{sampled}/{engine.aggregation}"
 
 
+def decision_key(options: TagOptions, taxonomy: Taxonomy) -> str:
+    """What makes two decisions from the same scores the same: the deciding options and the genre table."""
+    table = hashlib.sha256(repr((sorted(taxonomy.parents.items()), sorted(taxonomy.entries.items()))).encode())
+    o = options
+    flags = f"p{int(o.parents)}m{int(o.moods)}"
+    return f"{o.mode}/top{o.top}/t{o.threshold:g}/{flags}/{o.separator!r}/{table.hexdigest()[:16]}"
+
+
 class TagSession:
     """A loaded model, engine and taxonomy, ready for any number of runs."""
 
@@ -132,6 +146,7 @@ class TagSession:
         self.options = options
         self.labels = engine.tagger.labels
         self.key = analysis_key(engine)
+        self.decision_key = decision_key(options, taxonomy)
 
     @property
     def tagger(self) -> Tagger:
@@ -139,7 +154,12 @@ class TagSession:
 
     def run_options(self) -> dict[str, Any]:
         """The run's settings as recorded in the index (what ``mtag runs`` shows)."""
-        return {**asdict(self.options), "analysis": self.key, "batch_size": self.engine.batch_size}
+        return {
+            **asdict(self.options),
+            "analysis": self.key,
+            "decision": self.decision_key,
+            "batch_size": self.engine.batch_size,
+        }
 
     def run(
         self,
@@ -153,7 +173,9 @@ class TagSession:
         propagates after the run is marked interrupted; every track finished
         before it is committed, so the next run continues where this one stopped.
         """
-        started = time.perf_counter()
+        if index is None and not self.options.dry_run:  # else tracks would be reported tagged, and nothing written
+            raise ValueError("a run that writes tags needs an index (or TagOptions(dry_run=True))")
+        started, windows_before = time.perf_counter(), self.engine.windows_scored  # the engine counts across runs
         recording = index is not None and not self.options.dry_run
         run_id = index.start_run(self.tagger.name, self.run_options()) if recording and index else None
         summary = RunSummary(run_id, files=len(files))
@@ -164,10 +186,11 @@ class TagSession:
         except BaseException:
             if index is not None and run_id is not None:
                 summary.seconds = time.perf_counter() - started
+                summary.windows = self.engine.windows_scored - windows_before
                 index.finish_run(run_id, summary.to_dict(), status="interrupted")
             raise
         summary.seconds = time.perf_counter() - started
-        summary.windows = self.engine.windows_scored
+        summary.windows = self.engine.windows_scored - windows_before
         if index is not None and run_id is not None:
             index.finish_run(run_id, summary.to_dict())
         return summary
@@ -186,15 +209,42 @@ class TagSession:
             state = states[path]
             if not self.options.force and index is not None and not self.options.dry_run:
                 if index.is_current(path, state.size, state.mtime_ns, self.key):
-                    yield TrackReport(path, SKIPPED)
+                    stored = self._stored_outcome(index, path)
+                    yield (
+                        self._finish(stored, state, index, run_id, reused=True)
+                        if stored
+                        else TrackReport(path, SKIPPED)
+                    )
                     continue
             todo.append(path)
         for outcome in self.engine.run(todo):
             yield self._finish(outcome, states[outcome.path], index, run_id)
 
-    def _finish(self, outcome: TrackOutcome, state: FileState, index: Index | None, run_id: int | None) -> TrackReport:
+    def _stored_outcome(self, index: Index, path: Path) -> TrackOutcome | None:
+        """The stored analysis of a current track to decide again, or None when its decision stands.
+
+        Only the decision settings changed (``--mode``, ``--threshold``, the
+        genre table...): deciding again from the stored scores is instant,
+        where analysing again would take the full time.
+        """
+        options = index.decided_with(path) or {}
+        if options.get("decision") == self.decision_key:
+            return None
+        row = index.track(path)
+        if row is None or row.status not in DECIDED or list(row.labels) != list(self.labels):
+            return None
+        segments = [Segment(s.start, s.end, s.scores, s.padding) for s in row.segments]
+        duration = row.duration or 0.0
+        result = TrackScores(path, self.tagger.name, list(self.labels), duration, segments)
+        return TrackOutcome(-1, path, ANALYSED, duration, result=result, scores=row.scores)
+
+    def _finish(
+        self, outcome: TrackOutcome, state: FileState, index: Index | None, run_id: int | None, reused: bool = False
+    ) -> TrackReport:
         """Decide, write and record one analysed (or failed) track."""
-        report = TrackReport(outcome.path, outcome.status, duration=outcome.duration, padded=outcome.padded)
+        report = TrackReport(
+            outcome.path, outcome.status, duration=outcome.duration, padded=outcome.padded, reused=reused
+        )
         if outcome.error is not None:
             report.error, report.detail = str(outcome.error), outcome.detail
         choices: dict[str, list[Choice]] = {}
