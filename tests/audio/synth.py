@@ -6,7 +6,8 @@ the tests need no fixture files and cover every container/codec pair for real.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -57,10 +58,16 @@ def write_samples(
     path: Path, samples: np.ndarray, sample_rate: int, codec: str | None = None
 ) -> Path:
     """Encode float samples, shape (channels, n), in the format ``path``'s extension implies."""
+    return write_blocks(path, [samples], sample_rate, samples.shape[0], codec)
+
+
+def write_blocks(
+    path: Path, blocks: Iterable[np.ndarray], sample_rate: int, channels: int, codec: str | None = None
+) -> Path:
+    """Encode a stream of float blocks, each (channels, n): files longer than memory (benchmarks)."""
     fmt, default_codec = FORMATS[path.suffix.lower()]
     codec = codec or default_codec
     sample_fmt = _sample_format(codec)
-    channels = samples.shape[0]
     layout = {1: "mono", 2: "stereo"}.get(channels, f"{channels}c")
     with av.open(str(path), "w", format=fmt) as container:
         # FFmpeg's own vorbis encoder is flagged "experimental"
@@ -69,12 +76,18 @@ def write_samples(
         stream.codec_context.format = sample_fmt
         stream.codec_context.bit_rate = 128_000  # wmav2 refuses its default of 0
         step = stream.codec_context.frame_size or 4096
-        for offset in range(0, samples.shape[1], step):
-            chunk = samples[:, offset : offset + step]
-            frame = _frame(chunk, sample_fmt, layout, sample_rate)
-            frame.pts = offset
-            frame.time_base = Fraction(1, sample_rate)
-            container.mux(stream.encode(frame))
+        pending = np.zeros((channels, 0), np.float32)
+        offset = 0
+        for block in itertools.chain(blocks, [None]):  # None: flush the tail
+            if block is not None:
+                pending = np.concatenate([pending, block], axis=1)
+            while pending.shape[1] >= step or (block is None and pending.shape[1]):
+                chunk, pending = pending[:, :step], pending[:, step:]
+                frame = _frame(chunk, sample_fmt, layout, sample_rate)
+                frame.pts = offset
+                frame.time_base = Fraction(1, sample_rate)
+                container.mux(stream.encode(frame))
+                offset += chunk.shape[1]
         container.mux(stream.encode(None))
     return path
 
