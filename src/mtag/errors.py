@@ -14,6 +14,7 @@ from os import PathLike
 EXIT_OK = 0
 EXIT_FAILED = 1  # some input failed; the rest was processed
 EXIT_USAGE = 2  # the command line itself is wrong (unknown model, bad option)
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report a SIGINT
 
 
 class MtagError(Exception):

@@ -399,6 +399,27 @@ def test_a_run_killed_half_way_leaves_whole_files_and_resumes(capsys, tmp_path):
     assert not list(root.glob(".*.mtag-*.tmp")), "temporary copies left behind"
 
 
+def test_ctrl_c_stops_the_run_in_one_line_that_says_how_to_continue(tmp_path):
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    for i in range(16):
+        write_music(root / f"song{i:02d}.flac", 8.0, seed=i)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    command = [sys.executable, "-m", "mtag", "tag", str(root), "--db", str(db), "--workers", "2"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and _finished_tracks(db) < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert line.startswith("mtag: interrupted after ") and "run the same command again" in line
+    with Index.open(db) as index:
+        assert [run.status for run in index.runs()] == ["interrupted"]
+
+
 # Failures ---------------------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from mtag.cli.history import runs_command, undo_command
 from mtag.cli.inspect import inspect_command
 from mtag.cli.models import models_app
 from mtag.cli.tag import tag_command
-from mtag.errors import EXIT_FAILED, MtagError
+from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED, MtagError
 
 app = typer.Typer(
     name="mtag",
@@ -58,9 +58,9 @@ def run(argv: list[str] | None = None) -> None:
     except MtagError as error:
         console.report_error(error)
         raise SystemExit(error.exit_code) from None
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # outside a command (typer turns one inside into exit code 130)
         console.err.print("mtag: interrupted")
-        raise SystemExit(130) from None
+        raise SystemExit(EXIT_INTERRUPTED) from None
     except Exception as error:  # a bug: say so in one line, traceback behind -v
         console.report_error(error)
         raise SystemExit(EXIT_FAILED) from None

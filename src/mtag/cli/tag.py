@@ -12,7 +12,7 @@ from rich.table import Table
 from mtag.cli import console
 from mtag.cli.options import DEFAULT_MODEL, DbOption, DeviceOption, JsonOption, ModelOption, VerboseOption
 from mtag.cli.progress import RunProgress
-from mtag.errors import EXIT_FAILED
+from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
     from mtag.library.tagging import RunSummary, TrackReport
@@ -122,12 +122,17 @@ def tag_command(
         if dry_run and report.changes and not as_json:
             _print_change(report)
 
-    if dry_run:
-        with RunProgress(len(files), session.engine) as on_track:
-            summary = session.run(files, None, lambda r: (record(r), on_track(r)))
-    else:
-        with Index.open(db) as index, index.lock_for_run(), RunProgress(len(files), session.engine) as on_track:
-            summary = session.run(files, index, lambda r: (record(r), on_track(r)))
+    try:
+        if dry_run:
+            with RunProgress(len(files), session.engine) as on_track:
+                summary = session.run(files, None, lambda r: (record(r), on_track(r)))
+        else:
+            with Index.open(db) as index, index.lock_for_run(), RunProgress(len(files), session.engine) as on_track:
+                summary = session.run(files, index, lambda r: (record(r), on_track(r)))
+    except KeyboardInterrupt:
+        again = "" if dry_run else "; run the same command again to continue where it stopped"
+        console.err.print(f"mtag: interrupted after {len(reports)} of {len(files)} files{again}")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     if as_json:
         console.print_json_line({**summary.to_dict(), "tracks": [r.to_dict() for r in reports]})
     else:
