@@ -11,10 +11,11 @@ genre decisions of the reference recordings (``benchmarks/precision.py``,
 * CPU: fp32.  On a 2-core Xeon with AVX-512 BF16, bf16 autocast moved window
   scores by up to 9.0e-3 and track scores by up to 9.0e-3, and changed one
   decision of twenty (vgg-mtt on techno.mp3 lost "Electronic": 0.2505 at
-  fp32, under the 0.25 threshold at bf16).  It was not worth that risk
-  either: musicnn, the default, ran *slower* (53 vs 66 windows/s at batch 2:
-  oneDNN has no fast bf16 kernel for its tall one-channel filters) and vgg
-  1.5x faster.  ``--precision bf16`` remains for those who want vgg's speed.
+  fp32, under the 0.25 threshold at bf16).  Nor was it a clear gain:
+  musicnn, the default, ran *slower* (64 vs 77 windows/s at batch 2; oneDNN
+  has no fast bf16 kernel for its tall one-channel filters), vgg 1.7-2x
+  faster (138-141 vs 71-83).
+  ``--precision bf16`` remains for those who want vgg's speed.
 * CUDA: fp16.  fp16 autocast moved scores by at most 1.4e-3 (measured with
   the CPU's fp16 kernels; the format's rounding is the same on a GPU), a
   sixth of bf16's error, and changed no decision; on a GPU it runs on tensor
