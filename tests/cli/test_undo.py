@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from mtag.index import Index
 from mtag.tags import read_field, write_tags
-from tests.library.helpers import digests, isolate_user_folders, mtag, write_music, write_noise, write_taxonomy
+from tests.library.helpers import digests, mtag, write_music, write_noise, write_taxonomy
 
 #: Noise is "electronic" and "dance" to the model, the music signal "blues": known decisions, moods included.
 TAXONOMY = """
@@ -24,11 +22,6 @@ blues = "Delta Blues"
 [labels.mood]
 dance = "Energetic"
 """
-
-
-@pytest.fixture(autouse=True)
-def _user_folders(tmp_path, monkeypatch):
-    isolate_user_folders(tmp_path, monkeypatch)
 
 
 def fields(path: Path) -> tuple[list[str], list[str]]:

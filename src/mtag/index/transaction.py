@@ -19,9 +19,9 @@ from sqlite_utils import Database
 @contextmanager
 def immediate(db: Database) -> Iterator[None]:
     """Run the block as one transaction: all of it is committed, or none of it."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    try:  # BEGIN inside: a Ctrl-C right after it must not leave the transaction open
+        db.execute("BEGIN IMMEDIATE")
         yield
         db.commit()
     finally:
-        db.rollback()  # a no-op after the commit
+        db.rollback()  # a no-op after the commit, or when BEGIN itself failed

@@ -20,6 +20,7 @@ A dry run does steps 1-3 only: it writes neither files nor the index.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import time
@@ -187,7 +188,10 @@ class TagSession:
             if index is not None and run_id is not None:
                 summary.seconds = time.perf_counter() - started
                 summary.windows = self.engine.windows_scored - windows_before
-                index.finish_run(run_id, summary.to_dict(), status="interrupted")
+                # Best effort: the interruption is what the user must see; a run left "running"
+                # is marked interrupted by the next start_run anyway.
+                with contextlib.suppress(Exception):
+                    index.finish_run(run_id, summary.to_dict(), status="interrupted")
             raise
         summary.seconds = time.perf_counter() - started
         summary.windows = self.engine.windows_scored - windows_before
