@@ -47,6 +47,17 @@ def test_help_version_and_models_list_do_not_import_torch():
     assert done.stderr.strip().splitlines()[-1] == "False"
 
 
+@pytest.mark.parametrize(
+    ("command", "default"),
+    [("tag", "[default: 0.25]"), ("tag", "[default: $XDG_DATA_HOME/mtag/index.db]"), ("inspect", "[default: 2 on CPU")],
+)
+def test_help_shows_defaults_written_in_the_help_text(capsys, monkeypatch, command, default):
+    """Help texts are Rich markup, where an unescaped "[default: ...]" vanishes as an unknown tag."""
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = mtag(capsys, command, "--help")
+    assert code == 0 and default in out
+
+
 def test_version(capsys):
     from mtag import __version__
 

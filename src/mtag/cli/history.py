@@ -50,7 +50,7 @@ def runs_command(
 
 def undo_command(
     run: Annotated[
-        Optional[int], typer.Argument(help="Run to undo [default: the latest with changes].", show_default=False)
+        Optional[int], typer.Argument(help="Run to undo \\[default: the latest with changes].", show_default=False)
     ] = None,
     db: DbOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be restored; write nothing.")] = False,

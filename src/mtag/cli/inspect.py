@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import typer
@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mtag.cli import console
-from mtag.cli.options import DEFAULT_MODEL, DeviceOption, JsonOption, ModelOption, VerboseOption
+from mtag.cli.options import DEFAULT_MODEL, BatchSizeOption, DeviceOption, JsonOption, ModelOption, VerboseOption
 from mtag.errors import EXIT_FAILED, MtagError
 
 if TYPE_CHECKING:
@@ -23,10 +23,7 @@ def inspect_command(
     model: ModelOption = DEFAULT_MODEL,
     as_json: JsonOption = False,
     top: Annotated[int, typer.Option("--top", min=1, help="Labels shown per segment and for the track.")] = 3,
-    batch_size: Annotated[
-        Optional[int],
-        typer.Option("--batch-size", min=1, help="Windows per forward pass [default: 2 on CPU, 64 on GPU]."),
-    ] = None,
+    batch_size: BatchSizeOption = None,
     device: DeviceOption = "auto",
     verbose: VerboseOption = False,
 ) -> None:

@@ -31,9 +31,14 @@ ModelOption = Annotated[
 DeviceOption = Annotated[str, typer.Option("--device", help="auto (GPU if present), cpu, cuda, cuda:N or mps.")]
 DbOption = Annotated[
     Optional[Path],
-    typer.Option("--db", help="The index file [default: $XDG_DATA_HOME/mtag/index.db].", dir_okay=False),
+    typer.Option("--db", help="The index file \\[default: $XDG_DATA_HOME/mtag/index.db].", dir_okay=False),
+]
+# Help texts are Rich markup: a literal "[" is written "\\[".
+BatchSizeOption = Annotated[
+    Optional[int],
+    typer.Option("--batch-size", min=1, help="Windows per forward pass \\[default: 2 on CPU, 64 on GPU]."),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout instead of tables.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", callback=_verbose, help="Show tracebacks of errors.")]
 
-__all__ = ["DEFAULT_MODEL", "DbOption", "DeviceOption", "JsonOption", "ModelOption", "VerboseOption"]
+__all__ = ["DEFAULT_MODEL", "BatchSizeOption", "DbOption", "DeviceOption", "JsonOption", "ModelOption", "VerboseOption"]

@@ -10,7 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from mtag.cli import console
-from mtag.cli.options import DEFAULT_MODEL, DbOption, DeviceOption, JsonOption, ModelOption, VerboseOption
+from mtag.cli.options import (
+    DEFAULT_MODEL,
+    BatchSizeOption,
+    DbOption,
+    DeviceOption,
+    JsonOption,
+    ModelOption,
+    VerboseOption,
+)
 from mtag.cli.progress import RunProgress
 from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
 
@@ -25,7 +33,7 @@ def tag_command(
     threshold: Annotated[
         Optional[float],
         typer.Option(
-            "--threshold", min=0.0, max=1.0, help="Lowest score a genre needs [default: 0.25].", show_default=False
+            "--threshold", min=0.0, max=1.0, help="Lowest score a genre needs \\[default: 0.25].", show_default=False
         ),
     ] = None,
     mode: Annotated[
@@ -50,9 +58,11 @@ def tag_command(
         ),
     ] = "mean",
     window: Annotated[
-        Optional[float], typer.Option("--window", help="Window length in seconds [default: the model's, 3 s].")
+        Optional[float], typer.Option("--window", help="Window length in seconds \\[default: the model's, 3 s].")
     ] = None,
-    hop: Annotated[Optional[float], typer.Option("--hop", help="Window hop in seconds [default: the window].")] = None,
+    hop: Annotated[
+        Optional[float], typer.Option("--hop", help="Window hop in seconds \\[default: the window].")
+    ] = None,
     sample: Annotated[
         Optional[int],
         typer.Option("--sample", min=1, help="Fast mode: analyse only N windows spread over each track."),
@@ -67,12 +77,9 @@ def tag_command(
         ),
     ] = "auto",
     device: DeviceOption = "auto",
-    batch_size: Annotated[
-        Optional[int],
-        typer.Option("--batch-size", min=1, help="Windows per forward pass [default: 2 on CPU, 64 on GPU]."),
-    ] = None,
+    batch_size: BatchSizeOption = None,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", min=0, help="Decoding processes [default: cores - 1; 0: none].")
+        Optional[int], typer.Option("--workers", min=0, help="Decoding processes \\[default: cores - 1; 0: none].")
     ] = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
