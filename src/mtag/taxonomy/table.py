@@ -128,7 +128,7 @@ def _read_genres(genres: dict[str, Any]) -> dict[str, str | None]:
 
 
 def _check_acyclic(parents: dict[str, str | None]) -> None:
-    """Refuse parent loops, which would make --with-parents run forever."""
+    """Refuse parent loops, which would make --parents run forever."""
     for start in parents:
         chain = [start]
         while (parent := parents[chain[-1]]) is not None:
