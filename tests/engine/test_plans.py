@@ -8,6 +8,7 @@ import pytest
 from mtag.engine.analysis import default_plan, seconds_plan
 from mtag.engine.inference import Engine
 from mtag.errors import UsageError
+from mtag.nets.tagger import load_tagger
 from tests.audio.synth import chirp, write_samples
 from tests.engine.helpers import segment_scores
 
@@ -25,6 +26,15 @@ def test_seconds_become_whole_frames(msd):
 def test_non_positive_seconds_are_a_usage_error(msd, window, hop):
     with pytest.raises(UsageError, match="must be positive"):
         seconds_plan(msd, window=window, hop=hop)
+
+
+def test_vgg_takes_only_its_own_window_length_but_any_hop():
+    """Its dense layer reads the flattened map of exactly 187 frames: another length would crash mid-run."""
+    vgg = load_tagger("vgg-msd", "cpu")
+    with pytest.raises(UsageError, match="2.992 s windows only"):
+        seconds_plan(vgg, window=1.5)
+    assert seconds_plan(vgg, window=2.992) == default_plan(vgg)
+    assert seconds_plan(vgg, hop=1.0).hop_frames == 62
 
 
 def test_a_shorter_hop_gives_overlapping_segments(tmp_path, msd):

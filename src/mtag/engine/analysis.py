@@ -98,6 +98,11 @@ def seconds_plan(tagger: Tagger, window: float | None = None, hop: float | None 
         return max(1, round(seconds / frame_seconds))
 
     window_frames = plan.window_frames if window is None else frames(window, "window")
+    if tagger.fixed_frames is not None and window_frames != tagger.fixed_frames:
+        raise UsageError(
+            f"model {tagger.name} takes {plan.seconds(tagger.fixed_frames):.3f} s windows only, not {window:g} s",
+            hint="leave out --window, or use a musicnn model, which takes any window length",
+        )
     hop_frames = window_frames if hop is None else frames(hop, "hop")
     return WindowPlan(plan.sample_rate, plan.n_fft, plan.hop_length, window_frames, hop_frames)
 

@@ -56,6 +56,11 @@ class Tagger:
     def name(self) -> str:
         return self.card.name
 
+    @property
+    def fixed_frames(self) -> int | None:
+        """The only window length (in frames) the network accepts, or None when any length works."""
+        return getattr(self.net, "fixed_frames", None)
+
     @torch.inference_mode()
     def logmel(self, chunks: np.ndarray | torch.Tensor, frames: int | None = None) -> torch.Tensor:
         """Chunks ``(B, samples)`` -> network input ``(B, frames, n_mels)``.
