@@ -198,7 +198,9 @@ def _audio_stream(container: InputContainer, path: Path) -> AudioStream:
     stream = container.streams.best("audio")
     if stream is None:
         raise AudioError(
-            "has no audio stream", path=path, hint="video-only, image or text files carry no audio"
+            "has no audio stream",
+            path=path,
+            hint=f"{_HINT_DAMAGED}; video-only, image and text files carry none",
         )
     if stream.codec_context is None or not stream.codec_context.sample_rate:
         raise AudioError(
