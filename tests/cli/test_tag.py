@@ -414,6 +414,22 @@ def test_ctrl_c_stops_the_run_in_one_line_that_says_how_to_continue(tmp_path):
         assert [run.status for run in index.runs()] == ["interrupted"]
 
 
+def test_short_tracks_are_padded_and_counted_too_short_ones_get_no_genre(capsys, tmp_path):
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    short, tiny, whole = (write_music(root / name, seconds) for name, seconds in
+                          (("short.flac", 2.0), ("tiny.flac", 0.5), ("whole.flac", 4.0)))  # fmt: skip
+
+    code, result, reports = tag_json(capsys, root, db)
+
+    assert code == 0
+    assert (reports[short]["padded"], reports[whole]["padded"]) == (True, False)
+    assert result["padded"] == 1
+    assert reports[tiny]["status"] == "too-short" and genre(tiny) == []
+    assert reports[short]["status"] == "tagged" and genre(short)
+    code, out, _ = tag(capsys, root, db, "--force")
+    assert "1 shorter than one window" in out
+
+
 # Failures ---------------------------------------------------------------------------------------------
 
 

@@ -165,6 +165,8 @@ def _print_summary(summary: RunSummary, dry_run: bool) -> None:
     for status, count in summary.counts.most_common():
         table.add_row(status, str(count))
     console.out.print(table)
+    if summary.padded:
+        console.out.print(f"{summary.padded} shorter than one window: decided from its repeated frames", soft_wrap=True)
     if summary.genres:
         leading = ", ".join(f"{genre} {count}" for genre, count in summary.genres.most_common(8))
         console.out.print(f"most frequent genres: {escape(leading)}", soft_wrap=True)

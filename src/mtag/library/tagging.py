@@ -100,9 +100,11 @@ class RunSummary:
     seconds: float = 0.0
     audio_seconds: float = 0.0
     windows: int = 0
+    padded: int = 0  # shorter than one window: decided from repeated frames
 
     def add(self, report: TrackReport) -> None:
         self.counts[report.status] += 1
+        self.padded += report.padded
         if report.status in (TAGGED, KEPT, UNCHANGED, WOULD_TAG):
             self.genres.update(report.genres)
         if report.status == FAILED:
@@ -120,6 +122,7 @@ class RunSummary:
             "seconds": round(self.seconds, 3),
             "audio_seconds": round(self.audio_seconds, 3),
             "windows": self.windows,
+            "padded": self.padded,
         }
 
 
