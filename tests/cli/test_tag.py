@@ -430,6 +430,43 @@ def test_short_tracks_are_padded_and_counted_too_short_ones_get_no_genre(capsys,
     assert "1 shorter than one window" in out
 
 
+def _children(pid: int) -> set[int]:
+    """The live child processes of ``pid``, from /proc."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from Linux's /proc")
+def test_decode_workers_exit_when_the_main_process_is_killed(tmp_path):
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    for i in range(24):
+        write_music(root / f"song{i:02d}.flac", 8.0, seed=i)
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    command = [sys.executable, "-m", "mtag", "tag", str(root), "--db", str(db), "--workers", "2"]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and _finished_tracks(db) < 1 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    workers = _children(process.pid)
+    process.kill()
+    process.wait()
+
+    assert workers, "no worker processes to watch"
+    deadline = time.monotonic() + 15
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "decode workers outlived the run"
+
+
 # Failures ---------------------------------------------------------------------------------------------
 
 

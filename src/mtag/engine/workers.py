@@ -21,10 +21,13 @@ decoding half of the engine, never torch.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import signal
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import wait as wait_for
 from multiprocessing.process import BaseProcess
 from typing import Any
@@ -49,11 +52,27 @@ def _serve(jobs: Any, results: Any, current: Any) -> None:
     stops the workers, so a worker ignores it instead of printing a traceback.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while (job := jobs.get()) is not _STOP:
+    while (job := _patiently(partial(jobs.get, timeout=POLL_SECONDS))) is not _STOP:
         current.value = job.key
         for message in decode_track(job):
-            results.put(message)
+            _patiently(partial(results.put, message, timeout=POLL_SECONDS))
         current.value = _IDLE
+
+
+def _patiently(step: Callable[[], Any]) -> Any:
+    """Retry a queue operation that timed out, as long as the main process lives.
+
+    A main process killed with ``kill -9`` cannot stop its workers; without
+    this a worker would wait forever on a full result queue or an empty job
+    queue (it holds both ends itself, so it never sees an end of file).
+    """
+    while True:
+        try:
+            return step()
+        except (queue.Empty, queue.Full):
+            parent = multiprocessing.parent_process()
+            if parent is not None and not parent.is_alive():
+                os._exit(0)
 
 
 @dataclass
