@@ -6,8 +6,8 @@ Builds (once, cached in ``--work``) a library of ``--tracks`` synthetic tracks
 of ``--seconds`` each in mixed formats (mp3, flac, ogg, m4a, wav; 44.1 kHz
 stereo), and one ``--long-hours`` MP3, then runs the real command line in a
 fresh process for each configuration -- full analysis at fp32, full analysis
-at ``--precision auto``, and ``--sample 8`` -- each with ``--dry-run`` against
-a fresh index so every run analyses every file.  Reported per configuration:
+at ``--precision auto``, and ``--sample 8`` -- each with ``--dry-run``, which
+neither skips nor writes anything, so every run analyses every file.  Reported per configuration:
 tracks per minute, times realtime, seconds per track, and the peak resident
 memory of the whole process tree (the main process plus decode workers,
 sampled every 50 ms from /proc).  The signals are chords, sweeps and noise

@@ -299,6 +299,41 @@ def test_moods_and_parents_are_written_only_when_asked(capsys, tmp_path):
 # Later runs -------------------------------------------------------------------------------------------
 
 
+def test_a_track_without_a_genre_gets_no_mood_either(capsys, tmp_path):
+    """Moods ride along with genres: a track the table finds no genre for is left as it is."""
+    table = write_taxonomy(
+        tmp_path / "genres.toml",
+        '[genres]\nJazz = {}\n\n[labels.genre]\njazz = "Jazz"\n\n[labels.mood]\nblues = "Bluesy"\n',
+    )
+    song = write_music(tmp_path / "lib" / "music.flac")  # "blues" far above the threshold, "jazz" far below
+    before = digest(song)
+
+    code, result, reports = tag_json(
+        capsys, tmp_path / "lib", tmp_path / "index.db", "--taxonomy", str(table), "--moods"
+    )
+
+    assert code == 0 and reports[song]["status"] == "no-genre" and reports[song]["changes"] == {}
+    assert digest(song) == before
+
+
+@pytest.mark.parametrize(("separator", "message"), [("", "cannot be empty"), (" ", "contains the separator")])
+def test_a_separator_that_cannot_work_is_refused_before_any_work(capsys, tmp_path, separator, message):
+    write_music(tmp_path / "lib" / "music.flac")
+    code, out, err = tag(capsys, tmp_path / "lib", tmp_path / "index.db", "--separator", separator)
+    assert code == 2 and out == "" and message in err
+    assert not (tmp_path / "index.db").exists()
+
+
+def test_a_dry_run_leaves_even_stale_temporary_copies_alone(capsys, tmp_path):
+    song = write_music(tmp_path / "lib" / "music.flac")
+    stale = tmp_path / "lib" / f".{song.name}.mtag-999999999.tmp"  # no such process
+    stale.write_bytes(b"left by a killed run")
+    assert tag(capsys, tmp_path / "lib", tmp_path / "index.db", "--dry-run")[0] == 0
+    assert stale.exists()
+    assert tag(capsys, tmp_path / "lib", tmp_path / "index.db")[0] == 0
+    assert not stale.exists()
+
+
 def test_second_run_skips_force_analyses_again_and_a_touched_file_is_redone(capsys, lib, tmp_path):
     root, db = tmp_path / "lib", tmp_path / "index.db"
     code, out, err = tag(capsys, root, db)
@@ -544,5 +579,6 @@ def test_a_folder_without_audio_says_so(capsys, tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "lib" / "cover.jpg").touch()
     code, out, err = tag(capsys, tmp_path / "lib", tmp_path / "index.db")
-    assert code == 0 and "0 files in" in out
+    assert code == 0 and out == ""
     assert f"no audio files found in {tmp_path / 'lib'}" in err and "flac" in err
+    assert not (tmp_path / "index.db").exists()  # no run recorded for nothing

@@ -126,3 +126,15 @@ def test_undo_without_runs_or_of_a_missing_run_is_a_usage_error(capsys, tmp_path
     assert code == 2 and out == "" and "no run has tag changes left to undo" in err
     code, out, err = mtag(capsys, "undo", "7", "--db", db)
     assert code == 2 and out == "" and "there is no run 7" in err and str(db) in err
+
+
+def test_undo_of_a_run_that_changed_nothing_says_so_and_keeps_its_status(capsys, tmp_path):
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    write_music(root / "song.flac")
+    tag_replacing(capsys, root, db)
+    skipping_run = tag_replacing(capsys, root, db)  # unchanged since: skipped, nothing written
+
+    code, out, err = mtag(capsys, "undo", str(skipping_run), "--db", db)
+
+    assert code == 2 and out == "" and f"run {skipping_run} has no tag changes left to undo" in err
+    assert run_status(db, skipping_run) == "finished"

@@ -62,7 +62,7 @@ def undo_command(
     Files whose tags were edited since the run are reported and left alone.
     """
     from mtag.index import Index
-    from mtag.library.undo import CONFLICT, FAILED, RESTORED, UndoReport, undo_run
+    from mtag.library.undo import ALREADY, CONFLICT, FAILED, RESTORED, UndoReport, undo_run
 
     def show(report: UndoReport) -> None:
         if report.error:
@@ -78,7 +78,7 @@ def undo_command(
 
     with Index.open(db) as index, index.lock_for_run():
         summary = undo_run(index, run, dry_run=dry_run, on_change=show)
-    counts = {outcome: summary.count(outcome) for outcome in (RESTORED, "already-old", CONFLICT, FAILED)}
+    counts = {outcome: summary.count(outcome) for outcome in (RESTORED, ALREADY, CONFLICT, FAILED)}
     if as_json:
         console.print_json_line(
             {

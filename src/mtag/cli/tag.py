@@ -94,11 +94,12 @@ def tag_command(
     from mtag.library.session import build_session
 
     files = find_audio_files(paths)
-    if not files:  # a folder of unsupported files, or the wrong folder: say so rather than print an empty table
+    if not files:  # a folder of unsupported files, or the wrong folder: say so, load no model, record no run
         from mtag.audio.decode import SUPPORTED_EXTENSIONS
 
         names = ", ".join(sorted(ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS))
         console.report_problem(f"no audio files found in {', '.join(map(str, paths))} (mtag reads {names})")
+        return  # nothing to do is not a failure (a nightly run over an empty inbox folder)
     session = build_session(
         model=model,
         device=device,
@@ -120,10 +121,14 @@ def tag_command(
         dry_run=dry_run,
         force=force,
     )
-    reports: list[TrackReport] = []
+    reports: list[TrackReport] = []  # kept only for --json: a big library's reports need not sit in memory
+    done = 0
 
     def record(report: TrackReport) -> None:
-        reports.append(report)
+        nonlocal done
+        done += 1
+        if as_json:
+            reports.append(report)
         if report.error:
             console.report_problem(report.error, report.detail)
         if dry_run and report.changes and not as_json:
@@ -138,7 +143,7 @@ def tag_command(
                 summary = session.run(files, index, lambda r: (record(r), on_track(r)))
     except KeyboardInterrupt:
         again = "" if dry_run else "; run the same command again to continue where it stopped"
-        console.err.print(f"mtag: interrupted after {len(reports)} of {len(files)} files{again}")
+        console.err.print(f"mtag: interrupted after {done} of {len(files)} files{again}")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     if as_json:
         console.print_json_line({**summary.to_dict(), "tracks": [r.to_dict() for r in reports]})

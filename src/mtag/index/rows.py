@@ -1,7 +1,7 @@
 """What goes into the index (:class:`TrackRecord`) and what comes out of it (the ``*Row`` classes).
 
 The rows are plain dataclasses rather than sqlite-utils dicts so that callers
-(``mtag undo``, ``mtag runs``, ``mtag inspect --from-index``) get decoded
+(``mtag undo``, ``mtag runs``, re-deciding from stored scores) get decoded
 values -- JSON lists, numpy arrays -- and never depend on column spellings.
 """
 

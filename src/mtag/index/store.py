@@ -3,7 +3,7 @@
 Durability comes from transactions, not from care at call sites: every public
 write is one ``BEGIN IMMEDIATE`` transaction, so a kill -9 at any moment leaves
 either all of a track's rows or none of them.  WAL journaling lets readers
-(``mtag runs``, ``mtag inspect --from-index``) read while a run writes; with
+(``mtag runs``, another terminal's queries) read while a run writes; with
 ``synchronous=NORMAL`` a commit costs no fsync, and a power cut can lose only
 the last few commits -- which an incremental run simply redoes.
 

@@ -10,9 +10,18 @@ from pathlib import Path
 
 from mtag.engine.analysis import seconds_plan
 from mtag.engine.inference import Engine
-from mtag.library.tagging import TagOptions, TagSession, default_workers_for, genre_candidates
+from mtag.errors import UsageError
+from mtag.library.tagging import MOOD, TagOptions, TagSession, default_workers_for, genre_candidates
 from mtag.nets.tagger import load_tagger
-from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, load_taxonomy
+from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, GENRE, Taxonomy, join_genres, load_taxonomy
+
+
+def check_separator(separator: str, taxonomy: Taxonomy) -> None:
+    """Refuse, before any work, an empty separator or one that would split a genre or mood name apart."""
+    if not separator:
+        raise UsageError("--separator cannot be empty", hint='use e.g. "; " (the default)')
+    written = {entry.name for entry in taxonomy.entries.values() if entry.kind in (GENRE, MOOD)}
+    join_genres(sorted(written | set(taxonomy.parents)), separator)  # raises UsageError naming the clash
 
 
 def build_session(
@@ -39,6 +48,7 @@ def build_session(
 ) -> TagSession:
     """Load the model (once per process) and the genre table, and wire up the engine."""
     taxonomy = load_taxonomy(taxonomy_path)
+    check_separator(separator, taxonomy)
     tagger = load_tagger(model, device, precision)
     engine = Engine(
         tagger,

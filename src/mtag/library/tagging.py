@@ -203,8 +203,11 @@ class TagSession:
         return summary
 
     def _reports(self, files: Sequence[Path], index: Index | None, run_id: int | None) -> Iterable[TrackReport]:
-        for folder in sorted({path.parent for path in files}):
-            remove_stale_temp_files(folder)
+        if not self.options.dry_run:
+            for folder in sorted({path.parent for path in files}):
+                # Best effort: a copy left by a killed run is hidden and skipped; one that cannot go stays.
+                with contextlib.suppress(MtagError, OSError):
+                    remove_stale_temp_files(folder)
         todo: list[Path] = []
         states: dict[Path, FileState] = {}
         for path in files:
@@ -286,6 +289,9 @@ class TagSession:
     ) -> FileState | None:
         """Plan the new field values, then (unless a dry run) write them; returns the file's new state."""
         path, o = report.path, self.options
+        if not choices[GENRE]:  # no genre: the track is left as it is, moods included
+            report.status = NO_GENRE
+            return None
         planned: dict[str, tuple[list[str], list[str]]] = {}
         existing_genre: list[str] = []
         for kind, picked in choices.items():
@@ -295,12 +301,10 @@ class TagSession:
             if new is not None:
                 planned[kind] = (old, new)
         report.changes = planned
-        if not choices[GENRE]:
-            report.status = NO_GENRE
-        elif GENRE not in planned:
-            report.status = KEPT if o.mode == "keep" and any(v.strip() for v in existing_genre) else UNCHANGED
-        else:
+        if planned:  # the genre, or with --moods the mood alone
             report.status = WOULD_TAG if o.dry_run else TAGGED
+        else:
+            report.status = KEPT if o.mode == "keep" and any(v.strip() for v in existing_genre) else UNCHANGED
         if o.dry_run or not planned or index is None or run_id is None:
             return None
         return self._write(path, planned, index, run_id)

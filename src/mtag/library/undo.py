@@ -56,8 +56,11 @@ def undo_run(
             raise UsageError("no run has tag changes left to undo", hint="see 'mtag runs'")
     elif index.run(run_id) is None:
         raise UsageError(f"there is no run {run_id} in the index", path=index.path, hint="see 'mtag runs'")
+    changes = index.tag_changes(run_id)
+    if not changes:  # a run that only skipped files, or one undone before: its status stays true
+        raise UsageError(f"run {run_id} has no tag changes left to undo", hint="see 'mtag runs'")
     summary = UndoSummary(run_id)
-    for change in reversed(index.tag_changes(run_id)):
+    for change in reversed(changes):
         report = _undo_change(
             index, change.id, Path(change.path), change.field, change.old_value, change.new_value, dry_run
         )
