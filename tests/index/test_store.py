@@ -80,9 +80,8 @@ def test_is_current_only_for_the_same_file_and_analysis(
     assert index.is_current(tmp_path / "a.mp3", **asked) is current
 
 
-@pytest.mark.parametrize("status", ["failed", "dry-run"])
-def test_failed_and_dry_run_tracks_are_redone(index: Index, run_id: int, tmp_path: Path, status: str) -> None:
-    record = make_record(tmp_path / "a.mp3", status=status)
+def test_failed_tracks_are_redone(index: Index, run_id: int, tmp_path: Path) -> None:
+    record = make_record(tmp_path / "a.mp3", status="failed")
     index.record_track(run_id, record)
     assert not index.is_current(tmp_path / "a.mp3", record.size, record.mtime_ns, record.analysis_key)
 
@@ -116,16 +115,6 @@ def test_failed_track_is_recorded_with_its_error_and_no_scores(index: Index, run
 def test_scores_that_do_not_match_the_labels_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="one value per label"):
         make_record(tmp_path / "a.mp3", scores=np.zeros(2, np.float32))
-
-
-def test_run_summaries_count_statuses_and_genres(index: Index, run_id: int, tmp_path: Path) -> None:
-    index.record_track(run_id, make_record(tmp_path / "1.mp3", genres=["Rock", "Indie"]))
-    index.record_track(run_id, make_record(tmp_path / "2.mp3", genres=["Rock"]))
-    index.record_track(run_id, make_record(tmp_path / "3.mp3", status="no-genre", genres=[]))
-    index.record_track(run_id, TrackRecord(path=tmp_path / "4.mp3", status="failed", error="boom"))
-    assert index.status_counts(run_id) == {"tagged": 2, "no-genre": 1, "failed": 1}
-    assert index.top_genres(run_id) == [("Rock", 2), ("Indie", 1)]
-    assert index.top_genres(run_id, limit=1) == [("Rock", 2)]
 
 
 def test_run_lifecycle(index: Index) -> None:

@@ -121,6 +121,13 @@ def tag_command(
         dry_run=dry_run,
         force=force,
     )
+    unknown = session.taxonomy.unknown_labels(session.labels)
+    if unknown:  # a user's table made for another model, or with a label misspelt
+        listed = ", ".join(repr(label) for label in unknown[:4]) + (", ..." if len(unknown) > 4 else "")
+        console.report_problem(
+            f"{session.taxonomy.path}: does not list {len(unknown)} labels of {model} ({listed}); "
+            "they are never written"
+        )
     reports: list[TrackReport] = []  # kept only for --json: a big library's reports need not sit in memory
     done = 0
 

@@ -21,7 +21,6 @@ SCORE_DTYPE = np.dtype("<f4")
 
 # Track statuses the index itself interprets.
 TRACK_FAILED = "failed"
-TRACK_DRY_RUN = "dry-run"
 #: A track whose tag write was begun (see ``Index.begin_tag_change``) but
 #: whose analysis was never recorded: the process died in between.
 TRACK_PENDING = "pending"

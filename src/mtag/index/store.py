@@ -35,7 +35,6 @@ from mtag.index.rows import (
     RUN_FINISHED,
     RUN_INTERRUPTED,
     RUN_RUNNING,
-    TRACK_DRY_RUN,
     TRACK_FAILED,
     TRACK_PENDING,
     PredictionRow,
@@ -56,7 +55,7 @@ INDEX_FILE = "index.db"
 #: Track statuses that ``is_current`` never accepts: failures may have been
 #: fixed since (a locked or read-only file), a dry run wrote no tags, and a
 #: pending track died before its analysis was recorded.
-RETRY_STATUSES = (TRACK_FAILED, TRACK_DRY_RUN, TRACK_PENDING)
+RETRY_STATUSES = (TRACK_FAILED, TRACK_PENDING)
 
 
 def default_index_path() -> Path:
@@ -329,27 +328,6 @@ class Index:
             [normalise_path(path)],
         )
         return None if options is None else json.loads(options)
-
-    def status_counts(self, run_id: int) -> dict[str, int]:
-        """How many tracks this run left in each status.
-
-        Counts tracks whose latest analysis is this run's: a later run that
-        re-analyses a file takes it over.  The run's own ``summary`` keeps
-        its counts as they were at its end.
-        """
-        rows = self.db.execute("SELECT status, COUNT(*) FROM tracks WHERE run_id = ? GROUP BY status", [run_id])
-        return dict(rows.fetchall())
-
-    def top_genres(self, run_id: int, limit: int = 10) -> list[tuple[str, int]]:
-        """The genres this run decided most often, with their track counts, most frequent first."""
-        rows = self.db.execute(
-            "SELECT genre.value, COUNT(*) AS n FROM tracks, json_each(tracks.genres) AS genre"
-            " WHERE tracks.run_id = ? GROUP BY genre.value ORDER BY n DESC, genre.value LIMIT ?",
-            [run_id, limit],
-        )
-        return [(genre, count) for genre, count in rows.fetchall()]
-
-    # Tag changes ----------------------------------------------------------
 
     def begin_tag_change(
         self, run_id: int, path: str | os.PathLike[str], field: str, old: Sequence[str], new: Sequence[str]

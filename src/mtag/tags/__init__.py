@@ -6,7 +6,7 @@ changes them through a verified copy that replaces the file in one rename
 (:mod:`~mtag.tags.atomic`), so that a file is never left damaged.
 """
 
-from mtag.tags.atomic import TEMP_PATTERN, is_temp_file, remove_stale_temp_files
+from mtag.tags.atomic import TEMP_PATTERN, remove_stale_temp_files
 from mtag.tags.errors import TagError
 from mtag.tags.formats import FIELDS, TagValues, read_field, read_tags, tag_format
 from mtag.tags.write import FileState, file_state, write_tags
@@ -18,7 +18,6 @@ __all__ = [
     "TagError",
     "TagValues",
     "file_state",
-    "is_temp_file",
     "read_field",
     "read_tags",
     "remove_stale_temp_files",

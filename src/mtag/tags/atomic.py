@@ -40,11 +40,6 @@ def temp_path(target: Path) -> Path:
     return target.with_name("." + os.fsdecode(os.fsencode(target.name)[:room]) + suffix)
 
 
-def is_temp_file(path: str | PathLike[str]) -> bool:
-    """Whether ``path`` is named like one of mtag's temporary copies (discovery skips those)."""
-    return TEMP_PATTERN.fullmatch(Path(path).name) is not None
-
-
 def remove_stale_temp_files(directory: str | PathLike[str]) -> list[Path]:
     """Delete the temporary copies in ``directory`` (not below) whose process is gone.
 
