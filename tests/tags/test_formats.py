@@ -14,7 +14,7 @@ from mutagen.id3 import APIC, ID3, TCON, TIT2, TPE1, TSOP, TYER
 from mutagen.mp4 import MP4
 
 from mtag.audio.decode import load_audio
-from mtag.tags import FIELDS, TagError, file_state, read_field, read_tags, tag_format, write_tags
+from mtag.tags import FIELDS, TagError, file_state, read_field, read_tags, write_tags
 from tests.audio.synth import native_rate
 
 from .files import CASES, TAG_FORMATS, names
@@ -29,7 +29,7 @@ Fresh = Callable[[str], Path]
 
 @pytest.mark.parametrize("case", ALL + [".aac"])
 def test_tag_format_names_the_container_mtag_writes(originals: dict[str, Path], case: str) -> None:
-    assert tag_format(originals[case]) == TAG_FORMATS[originals[case].suffix]
+    assert read_tags(originals[case]).format == TAG_FORMATS[originals[case].suffix]
 
 
 @pytest.mark.parametrize("field", FIELDS)
@@ -226,11 +226,11 @@ def _set_title_and_artist(path: Path, title: str, artist: str) -> None:
     audio = mutagen.File(path)
     if audio.tags is None:
         audio.add_tags()
-    if tag_format(path) == "id3":
+    if read_tags(path).format == "id3":
         audio.tags.add(TIT2(encoding=3, text=[title]))
         audio.tags.add(TPE1(encoding=3, text=[artist]))
     else:
-        title_key, artist_key = _TITLE_ARTIST_KEYS[tag_format(path)]
+        title_key, artist_key = _TITLE_ARTIST_KEYS[read_tags(path).format]
         audio.tags[title_key] = [title]
         audio.tags[artist_key] = [artist]
     audio.save()
@@ -238,9 +238,9 @@ def _set_title_and_artist(path: Path, title: str, artist: str) -> None:
 
 def _title_and_artist(path: Path) -> tuple[list[str], list[str]]:
     tags = mutagen.File(path).tags
-    if tag_format(path) == "id3":
+    if read_tags(path).format == "id3":
         return list(tags["TIT2"].text), list(tags["TPE1"].text)
-    title_key, artist_key = _TITLE_ARTIST_KEYS[tag_format(path)]
+    title_key, artist_key = _TITLE_ARTIST_KEYS[read_tags(path).format]
     return [str(v) for v in tags[title_key]], [str(v) for v in tags[artist_key]]
 
 

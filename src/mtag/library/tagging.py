@@ -38,7 +38,7 @@ from mtag.errors import MtagError
 from mtag.index import Index, TrackRecord
 from mtag.library.policy import new_value
 from mtag.nets.tagger import Tagger
-from mtag.tags import FileState, file_state, read_field, remove_stale_temp_files, tag_format, write_tags
+from mtag.tags import FileState, file_state, read_tags, remove_stale_temp_files, write_tags
 from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, GENRE, Choice, Taxonomy
 
 # Report statuses beyond the engine's (too-short, silent, failed).
@@ -293,18 +293,16 @@ class TagSession:
             report.status = NO_GENRE
             return None
         planned: dict[str, tuple[list[str], list[str]]] = {}
-        existing_genre: list[str] = []
+        existing = read_tags(path)  # one parse for every field
         for kind, picked in choices.items():
-            old = read_field(path, kind)
-            existing_genre = old if kind == GENRE else existing_genre
-            new = new_value(o.mode, old, [choice.name for choice in picked], o.separator)
+            new = new_value(o.mode, existing[kind], [choice.name for choice in picked], o.separator)
             if new is not None:
-                planned[kind] = (old, new)
+                planned[kind] = (existing[kind], new)
         report.changes = planned
         if planned:  # the genre, or with --moods the mood alone
             report.status = WOULD_TAG if o.dry_run else TAGGED
         else:
-            report.status = KEPT if o.mode == "keep" and any(v.strip() for v in existing_genre) else UNCHANGED
+            report.status = KEPT if o.mode == "keep" and any(v.strip() for v in existing[GENRE]) else UNCHANGED
         if o.dry_run or not planned or index is None or run_id is None:
             return None
         return self._write(path, planned, index, run_id)
@@ -335,7 +333,7 @@ class TagSession:
             mtime_ns=state.mtime_ns,
             analysis_key=self.key,
             duration=outcome.duration or None,
-            format=_format_name(outcome.path),
+            format=outcome.path.suffix.lower().lstrip(".") or None,  # the container, as a user names it
             error=report.error,
             genres=report.genres,
             labels=self.labels if with_scores else (),
@@ -344,14 +342,6 @@ class TagSession:
             label_genres={label: entry.name for label, entry in entries.items() if entry.kind == GENRE},
             segments=result.segments if with_scores and result is not None else (),
         )
-
-
-def _format_name(path: Path) -> str:
-    """The file's tag format ("id3", "vorbis", ...) or its extension where it has none mtag can read."""
-    try:
-        return tag_format(path)
-    except (MtagError, OSError):
-        return path.suffix.lower().lstrip(".") or "unknown"
 
 
 def genre_candidates(taxonomy: Taxonomy, labels: Sequence[str]) -> np.ndarray:

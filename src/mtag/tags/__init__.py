@@ -8,7 +8,7 @@ changes them through a verified copy that replaces the file in one rename
 
 from mtag.tags.atomic import TEMP_PATTERN, remove_stale_temp_files
 from mtag.tags.errors import TagError
-from mtag.tags.formats import FIELDS, TagValues, read_field, read_tags, tag_format
+from mtag.tags.formats import FIELDS, TagValues, read_field, read_tags
 from mtag.tags.write import FileState, file_state, write_tags
 
 __all__ = [
@@ -21,6 +21,5 @@ __all__ = [
     "read_field",
     "read_tags",
     "remove_stale_temp_files",
-    "tag_format",
     "write_tags",
 ]

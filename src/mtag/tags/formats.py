@@ -262,11 +262,6 @@ def read_field(path: str | PathLike[str], field: str) -> list[str]:
     return open_tags(path).read(field)
 
 
-def tag_format(path: str | PathLike[str]) -> str:
-    """The tag format mtag writes in ``path``: "id3", "vorbis", "mp4", "asf" or "none"."""
-    return open_tags(path).format
-
-
 def check_field(field: str) -> None:
     """Reject a field name mtag does not know (a programming error, not the user's)."""
     if field not in FIELDS:
