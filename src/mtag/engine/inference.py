@@ -25,6 +25,7 @@ from mtag.audio.windows import Window, WindowPlan
 from mtag.engine.aggregate import aggregate
 from mtag.engine.analysis import Segment, TrackScores, default_batch_size, default_plan
 from mtag.engine.decoding import MIN_SECONDS, SILENCE_DBFS, Message, TrackJob, decode_track
+from mtag.engine.memory import TRIM_EVERY_WINDOWS, release_free_memory
 from mtag.errors import AudioError
 from mtag.nets.tagger import Tagger
 
@@ -188,6 +189,8 @@ class Engine:
             track = tracks[key]
             track.segments[window.index] = Segment(window.start, window.end, row, window.padding)
             track.queued -= 1
+        if self.windows_scored // TRIM_EVERY_WINDOWS != (self.windows_scored + len(batch)) // TRIM_EVERY_WINDOWS:
+            release_free_memory()
         self.windows_scored += len(batch)
 
     def _outcome(self, track: _Track) -> TrackOutcome:
