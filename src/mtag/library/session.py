@@ -6,14 +6,29 @@ same defaults and the same checks as ``mtag tag``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from mtag.engine.analysis import seconds_plan
-from mtag.engine.inference import Engine
+from mtag.engine.inference import Engine, default_workers
 from mtag.errors import UsageError
-from mtag.library.tagging import MOOD, TagOptions, TagSession, default_workers_for, genre_candidates
+from mtag.library.tagging import MOOD, TagOptions, TagSession
 from mtag.nets.tagger import load_tagger
 from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, GENRE, Taxonomy, join_genres, load_taxonomy
+
+
+def workers_for(files: int, workers: int | None) -> int:
+    """As asked, else none for a single file (starting a worker costs more than it saves), else the default."""
+    if workers is not None:
+        return workers
+    return 0 if files <= 1 else min(default_workers(), files)
+
+
+def genre_candidates(taxonomy: Taxonomy, labels: Sequence[str]) -> np.ndarray:
+    """A mask of the genre labels: the only ones that may win a window's vote."""
+    return np.array([taxonomy.entry(label).kind == GENRE for label in labels])
 
 
 def check_separator(separator: str, taxonomy: Taxonomy) -> None:
@@ -54,7 +69,7 @@ def build_session(
         tagger,
         seconds_plan(tagger, window, hop),
         batch_size=batch_size,
-        workers=default_workers_for(files, workers),
+        workers=workers_for(files, workers),
         sample=sample,
         aggregation=aggregation,
         candidates=genre_candidates(taxonomy, tagger.labels),

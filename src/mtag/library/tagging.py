@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -342,17 +341,3 @@ class TagSession:
             label_genres={label: entry.name for label, entry in entries.items() if entry.kind == GENRE},
             segments=result.segments if with_scores and result is not None else (),
         )
-
-
-def genre_candidates(taxonomy: Taxonomy, labels: Sequence[str]) -> np.ndarray:
-    """A mask of the genre labels: the only ones that may win a window's vote."""
-    return np.array([taxonomy.entry(label).kind == GENRE for label in labels])
-
-
-def default_workers_for(files: int, workers: int | None) -> int:
-    """No worker processes for a handful of files: starting them costs more than they save."""
-    from mtag.engine.inference import default_workers
-
-    if workers is not None:
-        return workers
-    return 0 if files <= 1 else min(default_workers(), files, os.cpu_count() or 1)
