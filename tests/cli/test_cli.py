@@ -11,18 +11,10 @@ import numpy as np
 import pytest
 
 from mtag.cli.completion import SCRIPT_NAMES, completion_script
-from mtag.cli.main import run
 from tests.audio.synth import chirp, write_samples, write_tone
+from tests.library.helpers import mtag
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def mtag(capsys, *args: str) -> tuple[int, str, str]:
-    """Run ``mtag ARGS`` in this process; returns (exit code, stdout, stderr)."""
-    with pytest.raises(SystemExit) as exit_info:
-        run(list(args))
-    captured = capsys.readouterr()
-    return exit_info.value.code or 0, captured.out, captured.err
 
 
 @pytest.fixture(scope="module")
