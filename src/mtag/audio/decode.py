@@ -144,6 +144,23 @@ def stream_audio(
     return _stream(path, sample_rate, block_frames, start, duration)
 
 
+def stream_channels(
+    path: str | PathLike[str], *, block_frames: int = 65536
+) -> Generator[tuple[np.ndarray, int], None, None]:
+    """Decode ``path`` at its own rate with its channels apart: blocks ``(channels, n)`` float32 and their rate.
+
+    For measuring the recording itself (clipping, stereo phase, bandwidth),
+    which the model's input -- mono, resampled -- hides: a mono mix averages
+    cancelling channels away, and resampling smooths full-scale runs.  Same
+    decoder, same error handling as :func:`stream_audio`.
+    """
+    if block_frames <= 0:
+        raise ValueError("block_frames must be positive")
+    path = Path(path)
+    _check_file(path)
+    return _stream_channels(path, block_frames)
+
+
 def load_audio(path: str | PathLike[str], sample_rate: int = 16000) -> np.ndarray:
     """The whole file as one mono float32 array at ``sample_rate`` (for short clips and tests)."""
     blocks = list(stream_audio(path, sample_rate))
@@ -242,6 +259,14 @@ def _stream(
             yield from _nonempty(resampler.feed(block))
         if resampler is not None:
             yield from _nonempty(resampler.finish())
+
+
+def _stream_channels(path: Path, block_frames: int) -> Generator[tuple[np.ndarray, int], None, None]:
+    with _open(path) as container:
+        stream = _audio_stream(container, path)
+        planes = _Planes()
+        frames = _located_frames(container, stream, path, 0.0)
+        yield from _gather(((planes(frame), frame.sample_rate) for frame, _ in frames), block_frames)
 
 
 def _frames(container: InputContainer, stream: AudioStream, path: Path) -> Iterator[AudioFrame]:
@@ -353,25 +378,27 @@ def _index(frame: AudioFrame, origin: int, time_base: Fraction) -> int:
 def _window(
     frames: Iterable[tuple[AudioFrame, int]], start: float, duration: float | None
 ) -> Iterator[tuple[np.ndarray, int]]:
-    """The mono samples of ``[start, start + duration)``, with their sample rate."""
-    downmix = _Downmix()
+    """The mono samples of ``[start, start + duration)``, with their sample rate.
+
+    The mix is the plain mean of the channels (librosa's ``to_mono``), not
+    FFmpeg's downmix matrix, which weights centre and surround channels.
+    """
+    planes = _Planes()
     for frame, position in frames:
         begin = round(start * frame.sample_rate)
         end = None if duration is None else begin + round(duration * frame.sample_rate)
         low = max(begin - position, 0)
         high = frame.samples if end is None else min(end - position, frame.samples)
         if low < high:
-            yield downmix(frame)[low:high], frame.sample_rate
+            yield planes(frame)[:, low:high].mean(axis=0, dtype=np.float32), frame.sample_rate
         if end is not None and position + frame.samples >= end:
             return
 
 
-class _Downmix:
-    """Frames of any sample format and layout -> mono float32 at the frame's own rate.
+class _Planes:
+    """Frames of any sample format and layout -> ``(channels, samples)`` float32 at the frame's own rate.
 
-    FFmpeg's converter handles every integer/float, packed/planar format; the
-    mix is the plain mean of the channels (librosa's ``to_mono``), not
-    FFmpeg's downmix matrix, which weights centre and surround channels.
+    FFmpeg's converter handles every integer/float, packed/planar format.
     """
 
     def __init__(self) -> None:
@@ -382,14 +409,13 @@ class _Downmix:
         source = (frame.format.name, frame.layout.name, frame.sample_rate)
         if source != self._source:  # a converter is bound to its first frame's parameters
             self._converter, self._source = av.AudioResampler(format="fltp"), source
-        planes = np.concatenate([f.to_ndarray() for f in self._converter.resample(frame)], axis=1)
-        return planes.mean(axis=0, dtype=np.float32)
+        return np.concatenate([f.to_ndarray() for f in self._converter.resample(frame)], axis=1)
 
 
 def _gather(
     chunks: Iterable[tuple[np.ndarray, int]], block_frames: int
 ) -> Iterator[tuple[np.ndarray, int]]:
-    """Regroup chunks into blocks of at least ``block_frames`` samples of one rate each.
+    """Regroup chunks (1-D, or 2-D with samples last) into blocks of at least ``block_frames`` samples of one rate each.
 
     Frames hold a few hundred to a few thousand samples; feeding soxr larger
     blocks keeps the per-call overhead negligible.
@@ -398,15 +424,15 @@ def _gather(
     size, rate = 0, 0
     for chunk, chunk_rate in chunks:
         if pending and chunk_rate != rate:
-            yield np.concatenate(pending), rate
+            yield np.concatenate(pending, axis=-1), rate
             pending, size = [], 0
         pending.append(chunk)
-        size, rate = size + len(chunk), chunk_rate
+        size, rate = size + chunk.shape[-1], chunk_rate
         if size >= block_frames:
-            yield np.concatenate(pending), rate
+            yield np.concatenate(pending, axis=-1), rate
             pending, size = [], 0
     if pending:
-        yield np.concatenate(pending), rate
+        yield np.concatenate(pending, axis=-1), rate
 
 
 class _Resampler:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -38,7 +38,58 @@ BatchSizeOption = Annotated[
     Optional[int],
     typer.Option("--batch-size", min=1, help="Windows per forward pass \\[default: 2 on CPU, 64 on GPU]."),
 ]
+# The options that decide genres, shared by tag and inspect so that inspect decides as tag does.
+TopOption = Annotated[int, typer.Option("--top", min=1, help="Genres written per track, best first.")]
+ThresholdOption = Annotated[
+    Optional[float],
+    typer.Option(
+        "--threshold", min=0.0, max=1.0, help="Lowest score a genre needs \\[default: 0.25].", show_default=False
+    ),
+]
+ModeOption = Annotated[
+    Literal["keep", "replace", "append"],
+    typer.Option(
+        "--mode", help="keep: leave files that already have a genre; replace: overwrite; append: add new genres."
+    ),
+]
+ParentsOption = Annotated[bool, typer.Option("--parents", help="Add each genre's parent (Heavy Metal -> Metal).")]
+MoodsOption = Annotated[bool, typer.Option("--moods", help="Also write the leading moods into the MOOD field.")]
+TaxonomyOption = Annotated[
+    Optional[Path], typer.Option("--taxonomy", help="A genre table (TOML) instead of the default.", dir_okay=False)
+]
+AggregateOption = Annotated[
+    Literal["mean", "max", "vote"],
+    typer.Option(
+        "--aggregate", help="Window scores -> track scores: mean, max, or vote (share of windows a genre wins)."
+    ),
+]
+WindowOption = Annotated[
+    Optional[float], typer.Option("--window", help="Window length in seconds \\[default: the model's, 3 s].")
+]
+HopOption = Annotated[Optional[float], typer.Option("--hop", help="Window hop in seconds \\[default: the window].")]
+PrecisionOption = Annotated[
+    Literal["auto", "fp32", "bf16", "fp16"],
+    typer.Option("--precision", help="auto (measured fastest that keeps decisions), fp32, bf16 or fp16."),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout instead of tables.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", callback=_verbose, help="Show tracebacks of errors.")]
 
-__all__ = ["DEFAULT_MODEL", "BatchSizeOption", "DbOption", "DeviceOption", "JsonOption", "ModelOption", "VerboseOption"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "AggregateOption",
+    "BatchSizeOption",
+    "DbOption",
+    "DeviceOption",
+    "HopOption",
+    "JsonOption",
+    "ModeOption",
+    "ModelOption",
+    "MoodsOption",
+    "ParentsOption",
+    "PrecisionOption",
+    "TaxonomyOption",
+    "ThresholdOption",
+    "TopOption",
+    "VerboseOption",
+    "WindowOption",
+]

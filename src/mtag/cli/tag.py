@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.markup import escape
@@ -12,12 +12,22 @@ from rich.table import Table
 from mtag.cli import console
 from mtag.cli.options import (
     DEFAULT_MODEL,
+    AggregateOption,
     BatchSizeOption,
     DbOption,
     DeviceOption,
+    HopOption,
     JsonOption,
     ModelOption,
+    ModeOption,
+    MoodsOption,
+    ParentsOption,
+    PrecisionOption,
+    TaxonomyOption,
+    ThresholdOption,
+    TopOption,
     VerboseOption,
+    WindowOption,
 )
 from mtag.cli.progress import RunProgress
 from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
@@ -29,53 +39,24 @@ if TYPE_CHECKING:
 def tag_command(
     paths: Annotated[list[Path], typer.Argument(help="Audio files and folders to tag.", show_default=False)],
     model: ModelOption = DEFAULT_MODEL,
-    top: Annotated[int, typer.Option("--top", min=1, help="Genres written per track, best first.")] = 3,
-    threshold: Annotated[
-        Optional[float],
-        typer.Option(
-            "--threshold", min=0.0, max=1.0, help="Lowest score a genre needs \\[default: 0.25].", show_default=False
-        ),
-    ] = None,
-    mode: Annotated[
-        Literal["keep", "replace", "append"],
-        typer.Option(
-            "--mode",
-            help="keep: leave files that already have a genre; replace: overwrite; append: add new genres.",
-        ),
-    ] = "keep",
+    top: TopOption = 3,
+    threshold: ThresholdOption = None,
+    mode: ModeOption = "keep",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show old -> new per file; write nothing.")] = False,
     separator: Annotated[str, typer.Option("--separator", help="Joins several genres in one tag value.")] = "; ",
-    parents: Annotated[bool, typer.Option("--parents", help="Add each genre's parent (Heavy Metal -> Metal).")] = False,
-    moods: Annotated[bool, typer.Option("--moods", help="Also write the leading moods into the MOOD field.")] = False,
-    taxonomy: Annotated[
-        Optional[Path], typer.Option("--taxonomy", help="A genre table (TOML) instead of the default.", dir_okay=False)
-    ] = None,
-    aggregate: Annotated[
-        Literal["mean", "max", "vote"],
-        typer.Option(
-            "--aggregate",
-            help="Window scores -> track scores: mean, max, or vote (share of windows a genre wins).",
-        ),
-    ] = "mean",
-    window: Annotated[
-        Optional[float], typer.Option("--window", help="Window length in seconds \\[default: the model's, 3 s].")
-    ] = None,
-    hop: Annotated[
-        Optional[float], typer.Option("--hop", help="Window hop in seconds \\[default: the window].")
-    ] = None,
+    parents: ParentsOption = False,
+    moods: MoodsOption = False,
+    taxonomy: TaxonomyOption = None,
+    aggregate: AggregateOption = "mean",
+    window: WindowOption = None,
+    hop: HopOption = None,
     sample: Annotated[
         Optional[int],
         typer.Option("--sample", min=1, help="Fast mode: analyse only N windows spread over each track."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Analyse again files the index says are unchanged.")] = False,
     db: DbOption = None,
-    precision: Annotated[
-        Literal["auto", "fp32", "bf16", "fp16"],
-        typer.Option(
-            "--precision",
-            help="auto (measured fastest that keeps decisions), fp32, bf16 or fp16.",
-        ),
-    ] = "auto",
+    precision: PrecisionOption = "auto",
     device: DeviceOption = "auto",
     batch_size: BatchSizeOption = None,
     workers: Annotated[

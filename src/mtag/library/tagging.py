@@ -132,6 +132,25 @@ def analysis_key(engine: Engine) -> str:
     return f"{tagger.name}/{tagger.precision}/w{plan.window_frames}/h{plan.hop_frames}/{sampled}/{engine.aggregation}"
 
 
+def parse_analysis_key(key: str) -> dict[str, Any]:
+    """The parts of an :func:`analysis_key`: model, precision, window_frames, hop_frames, sample, aggregation.
+
+    Model folders given by path may contain "/", so the fixed parts are taken from the right.
+    """
+    parts = key.rsplit("/", 5)
+    if len(parts) != 6 or not parts[2].startswith("w") or not parts[3].startswith("h"):
+        return {}
+    model, precision, window, hop, sampled, aggregation = parts
+    return {
+        "model": model,
+        "precision": precision,
+        "window_frames": int(window[1:]),
+        "hop_frames": int(hop[1:]),
+        "sample": None if sampled == "all" else int(sampled.removeprefix("sample")),
+        "aggregation": aggregation,
+    }
+
+
 def decision_key(options: TagOptions, taxonomy: Taxonomy) -> str:
     """What makes two decisions from the same scores the same: the deciding options and the genre table."""
     table = hashlib.sha256(repr((sorted(taxonomy.parents.items()), sorted(taxonomy.entries.items()))).encode())
@@ -258,7 +277,7 @@ class TagSession:
             report.error, report.detail = str(outcome.error), outcome.detail
         choices: dict[str, list[Choice]] = {}
         if outcome.status == ANALYSED and outcome.scores is not None:
-            choices = self._decide(outcome.scores)
+            choices = self.decide(outcome.scores)
             report.genres = [choice.name for choice in choices[GENRE]]
             try:
                 state = self._apply(report, choices, index, run_id) or state
@@ -268,7 +287,14 @@ class TagSession:
             index.record_track(run_id, self._record(outcome, report, state))
         return report
 
-    def _decide(self, scores: np.ndarray) -> dict[str, list[Choice]]:
+    def preview(self, outcome: TrackOutcome) -> TrackReport:
+        """What a dry run reports for ``outcome``: the decision and the change it would write (``mtag inspect``)."""
+        if not self.options.dry_run:
+            raise ValueError("preview needs a dry-run session: it must not write")
+        return self._finish(outcome, file_state(outcome.path), None, None)
+
+    def decide(self, scores: np.ndarray) -> dict[str, list[Choice]]:
+        """Track scores -> the chosen genres (and, with ``moods``, moods), with the labels that carried them."""
         o = self.options
         kinds = [GENRE, MOOD] if o.moods else [GENRE]
         return {

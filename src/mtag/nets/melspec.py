@@ -87,6 +87,16 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return hz
 
 
+def mel_edges(settings: MelSettings) -> np.ndarray:
+    """The ``n_mels + 2`` edge frequencies (Hz) of the mel filters: filter *i* spans edges *i* to *i + 2*.
+
+    Lets a report name the frequencies of a range of mel bands ("mid: 700-2800 Hz").
+    """
+    fmax = settings.sample_rate / 2 if settings.fmax is None else settings.fmax
+    mel_lo, mel_hi = _hz_to_mel(np.array([settings.fmin, fmax]))
+    return _mel_to_hz(np.linspace(mel_lo, mel_hi, settings.n_mels + 2))
+
+
 def slaney_mel_filterbank(
     sample_rate: int, n_fft: int, n_mels: int, fmin: float = 0.0, fmax: float | None = None
 ) -> np.ndarray:
