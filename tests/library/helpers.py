@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from mtag.cli import console
 from mtag.cli.main import run
 from tests.audio.synth import native_rate, write_samples
 
@@ -94,6 +95,7 @@ def write_taxonomy(path: Path, text: str) -> Path:
 
 def mtag(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
     """Run ``mtag ARGS`` in this process; returns (exit code, stdout, stderr)."""
+    console.settings.verbose = False  # as in a fresh process: an earlier -v must not leak into this run
     with pytest.raises(SystemExit) as exit_info:
         run([str(arg) for arg in args])
     captured = capsys.readouterr()

@@ -1,76 +1,200 @@
-"""``mtag inspect``: what the model hears in each window of a file."""
+"""``mtag inspect``: what the model hears in each window of a file, what it decides, and why."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
-import numpy as np
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from mtag.cli import console
-from mtag.cli.options import DEFAULT_MODEL, BatchSizeOption, DeviceOption, JsonOption, ModelOption, VerboseOption
-from mtag.errors import EXIT_FAILED, MtagError
+from mtag.cli.options import (
+    DEFAULT_MODEL,
+    AggregateOption,
+    BatchSizeOption,
+    DbOption,
+    DeviceOption,
+    HopOption,
+    JsonOption,
+    ModelOption,
+    ModeOption,
+    MoodsOption,
+    ParentsOption,
+    PrecisionOption,
+    TaxonomyOption,
+    ThresholdOption,
+    TopOption,
+    VerboseOption,
+    WindowOption,
+)
+from mtag.errors import EXIT_FAILED, MtagError, UsageError
 
 if TYPE_CHECKING:
-    from mtag.engine.analysis import TrackScores
+    from mtag.inspection.report import Inspection
+
+#: Labels drawn in a plot's taggram at least (more with --labels): a figure has room for them.
+PLOT_LABELS = 10
 
 
 def inspect_command(
     files: Annotated[list[Path], typer.Argument(help="Audio files to analyse.", show_default=False)],
     model: ModelOption = DEFAULT_MODEL,
-    as_json: JsonOption = False,
-    top: Annotated[int, typer.Option("--top", min=1, help="Labels shown per segment and for the track.")] = 3,
-    batch_size: BatchSizeOption = None,
+    top: TopOption = 3,
+    threshold: ThresholdOption = None,
+    mode: ModeOption = "keep",
+    parents: ParentsOption = False,
+    moods: MoodsOption = False,
+    taxonomy: TaxonomyOption = None,
+    aggregate: AggregateOption = "mean",
+    window: WindowOption = None,
+    hop: HopOption = None,
+    labels: Annotated[int, typer.Option("--labels", min=1, help="Labels shown per segment and in the heat strip.")] = 3,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Occlusion saliency: which times and frequency bands carry each genre.")
+    ] = False,
+    plot: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--plot",
+            help="Write a PNG (spectrogram, taggram, diagnostics); a folder for several files.",
+            show_default=False,
+        ),
+    ] = None,
+    from_index: Annotated[
+        bool, typer.Option("--from-index", help="Show what 'mtag tag' stored for the files; analyse nothing.")
+    ] = False,
+    db: DbOption = None,
+    precision: PrecisionOption = "auto",
     device: DeviceOption = "auto",
+    batch_size: BatchSizeOption = None,
+    as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Show the model's scores for each segment of FILE(s) and for the whole track.
+    """Show each segment's scores, the track's decision as 'mtag tag' takes it, and diagnostics.
+
+    The decision options (--top, --threshold, --mode, --aggregate, --window, ...) mean what they mean for 'mtag tag'.
 
     With --json, one JSON object per file goes to stdout (one per line).
     """
-    from mtag.engine.analysis import analyse_file
-    from mtag.nets.tagger import load_tagger
+    if from_index and (explain or plot):
+        raise UsageError("--explain and --plot need the audio: leave out --from-index")
+    if plot is not None:
+        from mtag.inspection.plot import require_matplotlib
 
-    tagger = load_tagger(model, device)
+        require_matplotlib()
+    targets = _plot_targets(plot, files)
+    if from_index:
+        found_all = _stored(files, db, taxonomy)
+    else:
+        from mtag.inspection.report import Inspector
+        from mtag.library.session import build_session
+
+        session = build_session(
+            model=model,
+            device=device,
+            precision=precision,
+            batch_size=batch_size,
+            workers=0,  # decoding in-process: a few files, results in order, no process start-up
+            window=window,
+            hop=hop,
+            aggregation=aggregate,
+            taxonomy_path=taxonomy,
+            mode=mode,
+            top=top,
+            threshold=threshold,
+            parents=parents,
+            moods=moods,
+            dry_run=True,
+        )
+        found_all = Inspector(session, explain=explain, spectrogram=plot is not None).run(files)
     failed = 0
-    for path in files:
-        try:
-            result = analyse_file(path, tagger, batch_size=batch_size)
-        except MtagError as error:
-            console.report_error(error)
+    for path, found in zip(files, found_all):
+        if isinstance(found, MtagError):
+            console.report_error(found)
             failed += 1
             continue
+        if path in targets:
+            _save_plot(found, targets[path], labels)
         if as_json:
-            console.print_json_line(result.to_dict())
+            console.print_json_line(found.to_dict())
         else:
-            _print_result(result, top)
+            from mtag.cli.inspect_view import print_inspection
+
+            print_inspection(found, labels, plotted=targets.get(path))
     if failed:
         raise typer.Exit(EXIT_FAILED)
 
 
-def _top_labels(labels: list[str], scores: np.ndarray, top: int) -> str:
-    order = np.argsort(scores)[::-1][:top]
-    return "  ".join(f"{labels[i]} {scores[i]:.2f}" for i in order)
+def _stored(files: list[Path], db: Path | None, taxonomy: Path | None) -> Iterator[Inspection | MtagError]:
+    """``--from-index``: each file's stored analysis, or the error saying why there is none."""
+    from mtag.index import Index, default_index_path
+    from mtag.inspection.report import from_index
+    from mtag.taxonomy import load_taxonomy
+
+    table = load_taxonomy(taxonomy)
+    location = default_index_path() if db is None else db.expanduser()
+    if not location.is_file():
+        raise MtagError(f"no index at {location}", hint="run 'mtag tag' on the files first, or give --db")
+    with Index.open(location) as index:
+        for path in files:
+            try:
+                yield from_index(index, path, table)
+            except MtagError as error:
+                yield error
 
 
-def _print_result(result: TrackScores, top: int) -> None:
-    count = len(result.segments)
-    console.out.print(f"[bold]{escape(str(result.path))}[/]", soft_wrap=True)
-    console.out.print(f"{result.duration:.2f} s, model {result.model}, {count} segment{'s' if count != 1 else ''}")
-    padded = [segment for segment in result.segments if segment.padding]
-    if padded:
-        console.out.print(f"shorter than one window: its frames were repeated to fill it ({padded[0].padding} padding)")
-    table = Table(show_edge=False, pad_edge=False)
-    table.add_column("#", justify="right")
-    table.add_column("start", justify="right")
-    table.add_column("end", justify="right")
-    table.add_column(f"top {top} labels")
-    for i, segment in enumerate(result.segments):
-        table.add_row(
-            str(i), f"{segment.start:.2f}", f"{segment.end:.2f}", _top_labels(result.labels, segment.scores, top)
+def _plot_targets(plot: Path | None, files: list[Path]) -> dict[Path, Path]:
+    """Where each file's PNG goes: ``plot`` itself for one file, else ``plot/<name>.png`` per file.
+
+    Checked before any analysis, so a wrong folder is known at once.
+    """
+    if plot is None:
+        return {}
+    if len(files) == 1 and not plot.is_dir():
+        if not plot.parent.is_dir():
+            raise UsageError("--plot: the folder does not exist", path=plot.parent, hint="create it or choose another")
+        return {files[0]: plot}
+    if not plot.is_dir():
+        raise UsageError(
+            "--plot must be a folder when several files are inspected", path=plot, hint="create the folder first"
         )
-    console.out.print(table)
-    console.out.print(f"track (mean of segments): {_top_labels(result.labels, result.mean, top)}\n")
+    targets: dict[Path, Path] = {}
+    taken: set[str] = set()
+    for path in files:
+        name, n = f"{path.stem}.png", 1
+        while name in taken:  # two songs of one name in different folders
+            n += 1
+            name = f"{path.stem}-{n}.png"
+        taken.add(name)
+        targets[path] = plot / name
+    return targets
+
+
+def _save_plot(inspection: Inspection, target: Path, labels: int) -> None:
+    import numpy as np
+
+    from mtag.inspection.decision import leading_labels
+    from mtag.inspection.plot import save_plot
+
+    image, covered = inspection.spectrogram or (np.zeros((0, 0), np.float32), 0.0)
+    mean = inspection.mean
+    rows = leading_labels(mean, inspection.labels, max(labels, PLOT_LABELS)) if mean is not None else []
+    columns = [inspection.labels.index(label) for label in rows]
+    taggram = (
+        np.stack([s.scores for s in inspection.segments])[:, columns].T
+        if inspection.segments
+        else np.zeros((len(rows), 0))
+    )
+    save_plot(
+        target,
+        title=f"{inspection.path.name} ({inspection.model})",
+        logmel=image,
+        logmel_end=covered,
+        mel_edges_hz=inspection.mel_edges_hz if inspection.mel_edges_hz is not None else np.zeros(0),
+        labels=rows,
+        taggram=taggram,
+        segment_times=[(s.start, s.end) for s in inspection.segments],
+        findings=inspection.findings,
+        duration=inspection.duration,
+    )
