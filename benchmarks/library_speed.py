@@ -94,9 +94,8 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def measure(args: list[str], work: Path) -> dict:
-    """Run ``mtag tag ARGS --dry-run --json`` in a fresh process; wall time, peak tree RSS, its report."""
-    cmd = [sys.executable, "-m", "mtag", "tag", *args, "--dry-run", "--json"]
+def run_measured(cmd: list[str], work: Path) -> tuple[float, int, str]:
+    """Run ``cmd`` in a fresh process (its index under ``work``): wall seconds, peak tree RSS, stdout."""
     env = {**os.environ, "XDG_DATA_HOME": str(work / "data")}
     started = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
@@ -115,8 +114,13 @@ def measure(args: list[str], work: Path) -> dict:
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({process.returncode}):\n{err}")
-    report = json.loads(out)
-    return {"wall": wall, "peak_rss": peak, "report": report}
+    return wall, peak, out
+
+
+def measure(args: list[str], work: Path) -> dict:
+    """Run ``mtag tag ARGS --dry-run --json`` in a fresh process; wall time, peak tree RSS, its report."""
+    wall, peak, out = run_measured([sys.executable, "-m", "mtag", "tag", *args, "--dry-run", "--json"], work)
+    return {"wall": wall, "peak_rss": peak, "report": json.loads(out)}
 
 
 def main() -> None:

@@ -65,17 +65,22 @@ class TrackScores:
             "model": self.model,
             "duration": round(self.duration, 3),
             "labels": list(self.labels),
-            "segments": [
-                {
-                    "start": round(segment.start, 3),
-                    "end": round(segment.end, 3),
-                    "padding": segment.padding,
-                    "scores": [float(score) for score in segment.scores],
-                }
-                for segment in self.segments
-            ],
+            "segments": segment_dicts(self.segments),
             "mean": [float(score) for score in self.mean],
         }
+
+
+def segment_dicts(segments: Iterable[Segment]) -> list[dict[str, Any]]:
+    """Segments as ``mtag inspect --json`` writes them (times in seconds, scores in label order)."""
+    return [
+        {
+            "start": round(segment.start, 3),
+            "end": round(segment.end, 3),
+            "padding": segment.padding,
+            "scores": [float(score) for score in segment.scores],
+        }
+        for segment in segments
+    ]
 
 
 def default_plan(tagger: Tagger) -> WindowPlan:

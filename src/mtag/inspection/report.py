@@ -19,7 +19,7 @@ import numpy as np
 
 from mtag.audio.decode import AudioInfo, probe
 from mtag.catalog import find_model
-from mtag.engine.analysis import Segment
+from mtag.engine.analysis import Segment, segment_dicts
 from mtag.engine.inference import ANALYSED, FAILED, TrackOutcome
 from mtag.errors import AudioError, MtagError
 from mtag.index import Index
@@ -77,15 +77,7 @@ class Inspection:
             "model": self.model,
             "duration": round(self.duration, 3),
             "labels": list(self.labels),
-            "segments": [
-                {
-                    "start": round(s.start, 3),
-                    "end": round(s.end, 3),
-                    "padding": s.padding,
-                    "scores": [float(x) for x in s.scores],
-                }
-                for s in self.segments
-            ],
+            "segments": segment_dicts(self.segments),
             "mean": None if mean is None else [float(x) for x in mean],
             "status": self.status,
             "window": round(self.window_seconds, 3),
