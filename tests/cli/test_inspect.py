@@ -148,5 +148,10 @@ def test_from_index_errors(capsys, tracks, tmp_path):
     code, out, err = mtag(capsys, "inspect", tracks[0], copy, "--from-index", "--db", db, "--json")
     assert code == 1 and f"{tracks[0]}: not in the index" in err
     assert [json.loads(line)["file"] for line in out.splitlines()] == [str(copy)]
+    broken = library / "broken.flac"
+    broken.write_bytes(b"not audio" * 100)
+    mtag(capsys, "tag", broken, "--db", db)
+    code, _, err = mtag(capsys, "inspect", broken, "--from-index", "--db", db)
+    assert code == 1 and "the last run could not analyse it" in err and len(err.strip().splitlines()) == 1
     code, _, err = mtag(capsys, "inspect", copy, "--from-index", "--explain")
     assert code == 2 and "need the audio" in err

@@ -22,6 +22,7 @@ SEVERITY_STYLES = {ERROR: "bold red", WARNING: "yellow"}
 #: What each decision status means to the user.
 ACTIONS = {
     "would-tag": "mtag tag would write it",
+    "tagged": "mtag tag wrote it",
     "kept": "mtag tag would keep the file's own genre (--mode keep)",
     "unchanged": "the file already holds exactly this",
     "no-genre": "no genre reaches the threshold: mtag tag writes nothing",

@@ -230,6 +230,9 @@ def from_index(index: Index, path: Path, taxonomy: Taxonomy) -> Inspection:
     row = index.track(path)
     if row is None:
         raise MtagError("not in the index", path=path, hint=f"run 'mtag tag' on it first (index: {index.path})")
+    if row.status == FAILED:
+        reason = (row.error or "unknown error").removeprefix(f"{row.path}: ")  # stored with the path in front
+        raise MtagError(f"the last run could not analyse it: {reason}", path=path, hint="run 'mtag inspect' on it")
     options = index.decided_with(path) or {}
     key = parse_analysis_key(row.analysis_key or options.get("analysis", ""))
     window_seconds, hop_seconds = _stored_window(key)
