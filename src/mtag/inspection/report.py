@@ -30,7 +30,6 @@ from mtag.inspection.genres import GenreView
 from mtag.inspection.replay import SpectrogramStrip, logmel_batches
 from mtag.inspection.rules import RULES, SIGNAL_RULES, Evidence, diagnose
 from mtag.inspection.signal import SignalStats, measure_signal
-from mtag.library.session import genre_candidates
 from mtag.library.tagging import TagSession, parse_analysis_key
 from mtag.nets.melspec import mel_edges
 from mtag.tags import TagValues, read_tags
@@ -122,7 +121,6 @@ class Inspector:
         self.explain = explain
         self.spectrogram = spectrogram
         self.genres = GenreView.of(session.taxonomy, session.labels)
-        self.candidates = genre_candidates(session.taxonomy, session.labels)
         plan = session.engine.plan
         self.window_seconds = plan.seconds(plan.window_frames)
         self.hop_seconds = plan.seconds(plan.hop_frames)
@@ -210,7 +208,7 @@ class Inspector:
             if self.spectrogram:
                 strip.add(windows, logmel)
         if self.explain:
-            inspection.explanation = occlusion.explain(chosen, self.candidates)
+            inspection.explanation = occlusion.explain(chosen, session.engine.candidates)
         if self.spectrogram:
             inspection.spectrogram = strip.image()
 
