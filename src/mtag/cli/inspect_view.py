@@ -75,8 +75,7 @@ def _header(i: Inspection) -> None:
 
 
 def _top(labels: list[str], scores: np.ndarray, count: int) -> str:
-    order = np.argsort(-scores, kind="stable")[:count]
-    return "  ".join(f"{labels[k]} {scores[k]:.2f}" for k in order)
+    return "  ".join(f"{label} {scores[labels.index(label)]:.2f}" for label in leading_labels(scores, labels, count))
 
 
 def _timeline(i: Inspection, labels: int) -> None:

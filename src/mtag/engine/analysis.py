@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -57,30 +56,6 @@ class TrackScores:
     def mean(self) -> np.ndarray:
         """Track-level scores: the mean over windows, as musicnn's ``top_tags``."""
         return np.mean([segment.scores for segment in self.segments], axis=0)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``mtag inspect --json`` (times in seconds, scores in label order)."""
-        return {
-            "file": str(self.path),
-            "model": self.model,
-            "duration": round(self.duration, 3),
-            "labels": list(self.labels),
-            "segments": segment_dicts(self.segments),
-            "mean": [float(score) for score in self.mean],
-        }
-
-
-def segment_dicts(segments: Iterable[Segment]) -> list[dict[str, Any]]:
-    """Segments as ``mtag inspect --json`` writes them (times in seconds, scores in label order)."""
-    return [
-        {
-            "start": round(segment.start, 3),
-            "end": round(segment.end, 3),
-            "padding": segment.padding,
-            "scores": [float(score) for score in segment.scores],
-        }
-        for segment in segments
-    ]
 
 
 def default_plan(tagger: Tagger) -> WindowPlan:

@@ -19,7 +19,7 @@ import numpy as np
 
 from mtag.audio.decode import AudioInfo, probe
 from mtag.catalog import find_model
-from mtag.engine.analysis import Segment, segment_dicts
+from mtag.engine.analysis import Segment
 from mtag.engine.inference import ANALYSED, FAILED, TrackOutcome
 from mtag.errors import AudioError, MtagError
 from mtag.index import Index
@@ -76,7 +76,7 @@ class Inspection:
             "model": self.model,
             "duration": round(self.duration, 3),
             "labels": list(self.labels),
-            "segments": segment_dicts(self.segments),
+            "segments": _segment_dicts(self.segments),
             "mean": None if mean is None else [float(x) for x in mean],
             "status": self.status,
             "window": round(self.window_seconds, 3),
@@ -97,6 +97,19 @@ class Inspection:
             "explanation": None if self.explanation is None else [e.to_dict() for e in self.explanation],
             "source": dict(self.source),
         }
+
+
+def _segment_dicts(segments: Iterable[Segment]) -> list[dict[str, Any]]:
+    """Segments as ``mtag inspect --json`` writes them (times in seconds, scores in label order)."""
+    return [
+        {
+            "start": round(segment.start, 3),
+            "end": round(segment.end, 3),
+            "padding": segment.padding,
+            "scores": [float(score) for score in segment.scores],
+        }
+        for segment in segments
+    ]
 
 
 def _tags(path: Path) -> TagValues | None:
