@@ -26,7 +26,8 @@ import av
 import numpy as np
 import torch
 
-from mtag.engine.analysis import analyse_file, default_batch_size, default_plan
+from mtag.engine.inference import analyse_file, default_batch_size
+from mtag.engine.plans import default_plan
 from mtag.nets.tagger import load_tagger
 
 MODELS = ("musicnn-msd", "musicnn-mtt", "vgg-msd", "vgg-mtt")
@@ -72,10 +73,10 @@ def main() -> None:
             batch = default_batch_size(tagger.device)
             analyse_file(audio, tagger)  # warm-up
             runs = [timed(lambda: analyse_file(audio, tagger)) for _ in range(args.repeat)]
-            noise = np.random.default_rng(1).standard_normal((10, default_plan(tagger).chunk_samples))
-            logmel = tagger.logmel(noise.astype(np.float32))
+            noise = np.random.default_rng(1).standard_normal((10, default_plan(tagger.card).chunk_samples))
+            logmel = tagger.features(noise.astype(np.float32))
             net = [
-                timed(lambda: [tagger.predict_logmel(logmel[i : i + batch]) for i in range(0, 10, batch)])[0]
+                timed(lambda: [tagger.predict_features(logmel[i : i + batch]) for i in range(0, 10, batch)])[0]
                 for _ in range(args.repeat)
             ]
             command = [sys.executable, "-m", "mtag", "inspect", str(audio), "--json", "-m", name, "--device", args.device]

@@ -16,8 +16,12 @@ import numpy as np
 import torch
 
 from mtag.audio.windows import iter_windows
-from mtag.engine.analysis import analyse_file, default_plan, score_windows
+from mtag.engine.inference import analyse_file
+from mtag.engine.plans import default_plan
 from mtag.nets.tagger import load_tagger
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository, for tests.plans
+from tests.plans import score_windows  # noqa: E402
 
 MODELS = {"musicnn-msd": "MSD_musicnn", "musicnn-mtt": "MTT_musicnn", "vgg-msd": "MSD_vgg", "vgg-mtt": "MTT_vgg"}
 STEMS = ("synth_10s", "silence_5s", "rock.00000", "techno")
@@ -28,10 +32,10 @@ def main(shared: Path) -> None:
     print(f"{'model':12} {'input':11} {'patches':>9} {'waveform':>9} {'file':>9}")
     for model, ref_name in MODELS.items():
         tagger = load_tagger(model, "cpu")
-        plan = default_plan(tagger)
+        plan = default_plan(tagger.card)
         for stem in STEMS:
             expected = np.load(ref / f"{stem}.{ref_name}.taggram.npy")
-            from_patches = tagger.predict_logmel(torch.from_numpy(np.load(ref / f"{stem}.patches.npy"))).numpy()
+            from_patches = tagger.predict_features(torch.from_numpy(np.load(ref / f"{stem}.patches.npy"))).numpy()
             audio = np.load(ref / f"{stem}.audio16k.npy")
             from_wave = np.stack([s.scores for s in score_windows(tagger, iter_windows([audio], plan), plan, 32)])
             (audio_file,) = (ref / "audio").glob(f"{stem}.*")

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from mtag.catalog import find_model
-from mtag.engine.analysis import CPU_BATCH_SIZE, analyse_file
+from mtag.engine.inference import CPU_BATCH_SIZE, analyse_file
 from mtag.nets.precision import cpu_has_native_bf16
 from mtag.nets.tagger import Tagger
 from mtag.taxonomy import load_taxonomy
@@ -57,12 +57,12 @@ def main(shared: Path) -> None:
 
 def speed(tagger: Tagger, windows: int = 32) -> float:
     """Network windows per second at the CPU batch size (front end excluded: it is fp32 always)."""
-    logmel = tagger.logmel(torch.randn(windows, 48128) * 0.1)
+    logmel = tagger.features(torch.randn(windows, 48128) * 0.1)
     for i in range(0, 8, CPU_BATCH_SIZE):  # warm-up
-        tagger.predict_logmel(logmel[i : i + CPU_BATCH_SIZE])
+        tagger.predict_features(logmel[i : i + CPU_BATCH_SIZE])
     started = time.perf_counter()
     for i in range(0, windows, CPU_BATCH_SIZE):
-        tagger.predict_logmel(logmel[i : i + CPU_BATCH_SIZE])
+        tagger.predict_features(logmel[i : i + CPU_BATCH_SIZE])
     return windows / (time.perf_counter() - started)
 
 

@@ -39,7 +39,7 @@ Formats written
   (conv2d ``[kh,kw,in,out] -> [out,in,kh,kw]``, dense ``[in,out] -> [out,in]``, BatchNorm
   gamma/beta/moving_mean/moving_variance -> weight/bias/running_mean/running_var; no
   ``num_batches_tracked``).  Adam slots and ``beta{1,2}_power`` are dropped.
-* ``model.json`` -- see :func:`build_model_json`.
+* ``model.json`` -- mtag's model card (:mod:`mtag.cards`), see :func:`build_card`.
 
 Usage: ``python tools/convert_musicnn.py WHEEL [--out models]``.
 """
@@ -58,8 +58,12 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from mtag.cards import ModelCard
 
 # ---------------------------------------------------------------------------------------
 # Errors
@@ -562,7 +566,7 @@ def check_fits_network(arch: str, params: dict[str, int], state: dict[str, np.nd
     """
     from mtag.nets.registry import build_network
 
-    network = build_network({"name": arch, "params": params})
+    network = build_network(arch, params)
     expected = {k: tuple(v.shape) for k, v in network.state_dict().items() if not k.endswith("num_batches_tracked")}
     actual = {k: tuple(v.shape) for k, v in state.items()}
     wrong = sorted(k for k in expected.keys() | actual.keys() if expected.get(k) != actual.get(k))
@@ -654,7 +658,7 @@ def check_training_config(config: dict, spec: ModelSpec) -> None:
         _require(found == wanted, f"{spec.wheel_dir}/config.json {key}={found!r}, expected {wanted!r}")
 
 
-def build_model_json(
+def build_card(
     spec: ModelSpec,
     params: dict[str, int],
     labels: list[str],
@@ -663,32 +667,49 @@ def build_model_json(
     license_text: str,
     weights_sha256: str,
     n_parameters: int,
-) -> dict:
-    """The model card mtag's loader reads; key order is fixed so the bytes are reproducible."""
+) -> ModelCard:
+    """The model card mtag's loader reads, built as mtag's typed card so only one module knows the format."""
+    from mtag.cards import InputWindow, ModelCard, WeightsRef, read_frontend
+
     dataset = DATASETS[spec.dataset]
-    return {
-        "format": 1,
-        "name": spec.name,
-        "description": ARCH_DESCRIPTIONS[spec.arch].format(phrase=dataset["phrase"], n=len(labels)),
-        "kind": "tagger",
-        "architecture": {"name": spec.arch, "params": params},
-        "labels": labels,
-        "activation": "sigmoid",
-        "preprocessing": dict(PREPROCESSING),
-        "training": {"dataset": dataset["training"]},
-        "metrics": {**metrics, "source": f"experiment.result in the musicnn {WHEEL_VERSION} wheel"},
-        "source": {
+    pre = PREPROCESSING
+    frontend = read_frontend(
+        {
+            "kind": "musicnn-logmel",
+            **{key: pre[key] for key in ("sample_rate", "n_fft", "hop_length", "n_mels", "fmin", "fmax")},
+            "float16_rounding": pre["float16_rounding"],
+        }
+    )
+    hop = int(pre["hop_length"])
+    return ModelCard(
+        name=spec.name,
+        description=ARCH_DESCRIPTIONS[spec.arch].format(phrase=dataset["phrase"], n=len(labels)),
+        architecture=spec.arch,
+        params=params,
+        frontend=frontend,
+        # vgg's dense layer reads the flattened map of exactly one window: it takes no other length.
+        input=InputWindow(
+            int(pre["window_frames"]) * hop,
+            int(pre["hop_frames"]) * hop,
+            fixed_length=spec.arch == "vgg",
+            short_input=str(pre["short_input"]),
+        ),
+        activation="sigmoid",
+        labels=tuple(labels),
+        training={"dataset": dataset["training"]},
+        metrics={**metrics, "source": f"experiment.result in the musicnn {WHEEL_VERSION} wheel"},
+        source={
             "package": f"{WHEEL_NAME}=={WHEEL_VERSION}",
             "checkpoint": f"musicnn/{spec.wheel_dir}/",
             "wheel_sha256": wheel_sha256,
             "homepage": "https://github.com/jordipons/musicnn",
             "converter": "tools/convert_musicnn.py",
         },
-        "license": "ISC",
-        "license_text": license_text,
-        "attribution": ATTRIBUTION,
-        "weights": {"file": "weights.safetensors", "sha256": weights_sha256, "parameters": n_parameters},
-    }
+        license="ISC",
+        license_text=license_text,
+        attribution=ATTRIBUTION,
+        weights=WeightsRef("weights.safetensors", weights_sha256, n_parameters),
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -738,7 +759,7 @@ def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
 
     weights = save(state, metadata={"format": "pt"})
     weights_sha256 = hashlib.sha256(weights).hexdigest()
-    card = build_model_json(
+    card = build_card(
         spec,
         params,
         labels,
@@ -748,8 +769,7 @@ def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
         weights_sha256=weights_sha256,
         n_parameters=n_parameters,
     )
-    model_json = (json.dumps(card, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    return Converted(spec, weights, model_json, n_parameters, weights_sha256)
+    return Converted(spec, weights, card.to_bytes(), n_parameters, weights_sha256)
 
 
 def write_model(converted: Converted, out: Path) -> Path:

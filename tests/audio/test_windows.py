@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from mtag.audio.windows import REPEAT_PADDING, WindowPlan, iter_windows
+from mtag.cards import Framing
+from tests.plans import musicnn_plan
 
-PLAN = WindowPlan(sample_rate=16000, n_fft=512, hop_length=256, window_frames=187, hop_frames=187)
+PLAN = musicnn_plan()
 
 
 def blocks_of(signal: np.ndarray, size: int):
@@ -34,7 +36,7 @@ def test_windows_are_slices_of_the_reflect_padded_track(block_size):
 
 
 def test_overlapping_windows_follow_the_hop():
-    plan = WindowPlan(16000, 512, 256, window_frames=187, hop_frames=61)
+    plan = musicnn_plan(187, 61)
     signal = noise(10)
     frames = 1 + signal.size // 256
     windows = list(iter_windows(blocks_of(signal, 3000), plan))
@@ -61,3 +63,22 @@ def test_track_shorter_than_a_window_gets_one_repeat_padded_window(samples):
 def test_empty_track_has_no_window():
     assert list(iter_windows([], PLAN)) == []
     assert list(iter_windows([np.zeros(0, np.float32)], PLAN)) == []
+
+
+def test_a_waveform_plan_cuts_plain_sample_windows_without_padding():
+    """A raw-waveform network (a frame is a sample, nothing centred) goes through the same windowing."""
+    plan = WindowPlan(16000, window=59049, hop=59049, framing=Framing())
+    signal = noise(8.0)  # 128,000 samples: two whole windows, tail dropped
+    windows = list(iter_windows(blocks_of(signal, 7000), plan))
+    assert len(windows) == 2
+    for i, window in enumerate(windows):
+        np.testing.assert_array_equal(window.samples, signal[59049 * i : 59049 * (i + 1)])
+        assert window.start == pytest.approx(59049 * i / 16000)
+    (short,) = iter_windows(blocks_of(signal[:20000], 7000), plan)
+    assert short.padding == REPEAT_PADDING and short.frames == 20000
+    np.testing.assert_array_equal(short.samples, signal[:20000])
+
+
+def test_a_plan_refuses_windows_that_are_not_whole_frames():
+    with pytest.raises(ValueError, match="whole frames"):
+        WindowPlan(16000, window=1000, hop=1000, framing=Framing(hop=256, length=512, centred=True))

@@ -77,7 +77,7 @@ def test_models_show(capsys):
     meta = json.loads(out)
     assert code == 0
     assert meta["labels"][:3] == ["guitar", "classical", "slow"] and len(meta["labels"]) == 50
-    assert meta["preprocessing"]["window_frames"] == 187
+    assert meta["input"]["window_samples"] == 187 * 256  # 2.992 s at 16 kHz
     code, out, _ = mtag(capsys, "models", "show", "musicnn-mtt")
     assert code == 0 and "harpsichord" in out and "ISC" in out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mtag.engine.analysis import analyse_file
+from mtag.engine.inference import analyse_file
 from mtag.errors import AudioError
 from mtag.nets.tagger import load_tagger
 from tests.audio.synth import chirp, write_samples

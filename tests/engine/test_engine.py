@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtag.engine.analysis import analyse_file
+from mtag.engine.inference import analyse_file
 from mtag.engine.decoding import SILENCE_DBFS
 from mtag.engine.inference import ANALYSED, FAILED, SILENT, TOO_SHORT, Engine
 from mtag.errors import AudioError
@@ -54,9 +54,8 @@ def test_workers_inline_and_analyse_file_give_the_same_segments(mixed, msd):
             starts = [segment.start for segment in outcome.result.segments]
             assert starts == pytest.approx([2.992 * i for i in range(len(expected))])
             np.testing.assert_allclose(segment_scores(outcome.result), expected, rtol=0, atol=1e-5)
-            np.testing.assert_allclose(outcome.scores, expected.mean(axis=0), rtol=0, atol=1e-5)
     # the tracks are told apart: no outcome carries another track's scores
-    means = np.stack([inline_by_key[key].scores for key in range(len(mixed))])
+    means = np.stack([inline_by_key[key].result.matrix.mean(axis=0) for key in range(len(mixed))])
     assert min(np.abs(a - b).max() for i, a in enumerate(means) for b in means[i + 1 :]) > 1e-3
 
 
@@ -114,7 +113,7 @@ def test_awkward_tracks_get_their_status_and_the_rest_is_analysed(awkward, msd, 
     assert got["quiet"].level_dbfs == pytest.approx(-35, abs=0.5)
 
     short = got["half second"]
-    assert short.status == TOO_SHORT and short.result is None and short.scores is None
+    assert short.status == TOO_SHORT and short.result is None
     assert short.duration == pytest.approx(0.5, abs=0.01)
 
     padded = got["two seconds"]
@@ -125,12 +124,12 @@ def test_awkward_tracks_get_their_status_and_the_rest_is_analysed(awkward, msd, 
     for name in ("silence", "hiss"):
         assert got[name].status == SILENT, name
         assert got[name].level_dbfs < SILENCE_DBFS
-        assert got[name].scores is not None and got[name].scores.shape == (len(msd.labels),)
+        assert got[name].result.matrix.shape[1] == len(msd.labels)  # kept for inspect
     assert got["silence"].level_dbfs == -math.inf
 
     for name in ("garbage", "empty", "truncated"):
         outcome = got[name]
-        assert outcome.status == FAILED and outcome.result is None and outcome.scores is None, name
+        assert outcome.status == FAILED and outcome.result is None, name
         assert isinstance(outcome.error, AudioError)
         assert str(awkward[name]) in str(outcome.error)
 

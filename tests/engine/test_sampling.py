@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mtag.audio.decode import load_audio
-from mtag.engine.analysis import default_plan
+from mtag.engine.plans import default_plan
 from mtag.engine.decoding import TrackJob, decode_track
 from mtag.engine.inference import ANALYSED, Engine
 from tests.audio.synth import write_samples
@@ -31,12 +31,12 @@ def minute(request, tmp_path_factory) -> Path:
 
 def whole_file_chunk(audio: np.ndarray, plan, start: float) -> np.ndarray:
     """The samples a full decode's window starting at ``start`` seconds holds (never at a file edge here)."""
-    first = round(start * plan.sample_rate / plan.hop_length) * plan.hop_length - plan.half_fft
+    first = round(start * plan.sample_rate / plan.framing.hop) * plan.framing.hop - plan.edge
     return audio[first : first + plan.chunk_samples]
 
 
 def test_sampled_windows_are_spread_and_hold_the_tracks_samples(minute, msd):
-    plan = default_plan(msd)
+    plan = default_plan(msd.card)
     messages = list(decode_track(TrackJob(0, minute, plan, sample=4)))
     assert messages[-1].kind == "done" and messages[-1].duration == pytest.approx(60.0, abs=0.01)
     windows = [window for message in messages if message.kind == "windows" for window in message.windows]
@@ -54,7 +54,7 @@ def test_sampled_scores_equal_the_models_on_those_stretches(minute, msd):
     (outcome,) = Engine(msd, sample=4, workers=0).run([minute])
     assert outcome.status == ANALYSED and outcome.duration == pytest.approx(60.0, abs=0.01)
     assert len(outcome.result.segments) == 4
-    plan = default_plan(msd)
+    plan = default_plan(msd.card)
     audio = load_audio(minute)
     chunks = np.stack([whole_file_chunk(audio, plan, segment.start) for segment in outcome.result.segments])
     expected = msd.predict(chunks, frames=plan.window_frames)

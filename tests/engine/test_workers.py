@@ -8,15 +8,15 @@ import time
 
 import pytest
 
-from mtag.audio.windows import WindowPlan
 from mtag.engine import workers
 from mtag.engine.decoding import TrackJob
 from mtag.engine.inference import ANALYSED, FAILED, Engine
 from mtag.engine.workers import QUEUE_MESSAGES_PER_WORKER, WorkerPool
 from tests.audio.synth import chirp, tone, write_samples
 from tests.engine.helpers import RecordingTagger, deadline
+from tests.plans import musicnn_plan
 
-PLAN = WindowPlan(16000, 512, 256, window_frames=187, hop_frames=187)
+PLAN = musicnn_plan()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mtag.audio.windows import iter_windows
-from mtag.engine.analysis import default_plan
+from mtag.engine.plans import default_plan
 from mtag.errors import UsageError
 from mtag.nets.precision import resolve_precision
 from mtag.nets.tagger import load_tagger
@@ -49,7 +49,7 @@ def test_taggers_are_loaded_once_per_precision():
 @pytest.mark.parametrize("model", ["musicnn-msd", "vgg-msd"])
 def test_bf16_stays_close_to_fp32_which_stays_exact(reference, model):
     fp32, bf16 = load_tagger(model, "cpu", "fp32"), load_tagger(model, "cpu", "bf16")
-    plan = default_plan(fp32)
+    plan = default_plan(fp32.card)
     audio = np.load(reference / "rock.00000.audio16k.npy")
     chunks = np.stack([window.samples for window in iter_windows([audio], plan)])
     exact = fp32.predict(chunks, frames=plan.window_frames)

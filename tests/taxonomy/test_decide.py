@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mtag.catalog import read_card, shipped_models_dir
+from mtag.cards import read_card
+from mtag.catalog import shipped_models_dir
 from mtag.taxonomy import DEFAULT_THRESHOLD, Choice
 
 LABELS = ["electronic", "electronica", "rock", "heavy metal", "metal", "female vocalists", "80s", "guitar", "sad"]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mtag.catalog import read_card, shipped_models_dir
+from mtag.cards import read_card
+from mtag.catalog import shipped_models_dir
 from mtag.errors import UsageError
 from mtag.taxonomy import KINDS, load_taxonomy
 from tests.reference import MODELS

@@ -9,10 +9,15 @@ the corresponding frames of the whole file's spectrogram.  Windows are then
 independent: they can be batched across tracks and a file of any length is
 processed with a buffer of about one window.
 
-With the default plan (hop = window = 187 frames) window ``i`` covers frames
+The front end's :class:`~mtag.cards.Framing` gives the arithmetic: for a
+waveform network a frame is one sample and nothing is padded, so the same code
+cuts its 59,049-sample windows.
+
+With musicnn's plan (hop = window = 187 frames) window ``i`` covers frames
 ``[187 i, 187 i + 187)``: the patches of the original musicnn code, tail dropped.
-A file with fewer frames than one window yields a single short chunk marked
-``padding="repeat"``; the model repeats its frames to fill the window.
+A file with fewer frames than one window yields a single short chunk whose
+``padding`` names how the model fills it (its card's ``short_input``:
+``repeat`` for musicnn, which repeats its frames).
 """
 
 from __future__ import annotations
@@ -22,39 +27,54 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mtag.cards.frontend import Framing
+
 REPEAT_PADDING = "repeat"
 
 
 @dataclass(frozen=True)
 class WindowPlan:
-    """Window geometry in STFT frames, and the STFT it is measured in."""
+    """Window geometry in samples at ``sample_rate``, and how the model's front end frames them.
+
+    ``window`` and ``hop`` are whole frames of the front end (a waveform
+    network's frame is one sample); ``framing`` says how many samples each
+    frame reads beyond its hop and how far the file's edges are reflect-padded.
+    """
 
     sample_rate: int
-    n_fft: int
-    hop_length: int
-    window_frames: int
-    hop_frames: int
+    window: int  # samples a window covers
+    hop: int  # samples from one window's start to the next
+    framing: Framing = Framing()
+    short_input: str = REPEAT_PADDING  # how the model fills a window a track is too short for
 
     def __post_init__(self) -> None:
-        if self.window_frames < 1 or self.hop_frames < 1:
+        step = self.framing.hop
+        if self.window < step or self.hop < step:
             raise ValueError("window and hop must be at least one frame")
+        if self.window % step or self.hop % step:
+            raise ValueError(f"window and hop must be whole frames of {step} samples")
 
     @property
-    def half_fft(self) -> int:
-        return self.n_fft // 2
+    def window_frames(self) -> int:
+        return self.window // self.framing.hop
+
+    @property
+    def hop_frames(self) -> int:
+        return self.hop // self.framing.hop
+
+    @property
+    def edge(self) -> int:
+        """Reflect padding at each end of a file (half an FFT for a centred STFT)."""
+        return self.framing.edge
 
     @property
     def chunk_samples(self) -> int:
         """Samples (padding included) that give ``window_frames`` frames."""
-        return (self.window_frames - 1) * self.hop_length + self.n_fft
-
-    @property
-    def hop_samples(self) -> int:
-        return self.hop_frames * self.hop_length
+        return self.framing.chunk_samples(self.window_frames)
 
     def seconds(self, frames: int) -> float:
-        """Frames -> seconds on the frame grid (frame ``t`` is centred on sample ``t*hop``)."""
-        return frames * self.hop_length / self.sample_rate
+        """Frames -> seconds on the frame grid (frame ``t`` is centred on sample ``t * framing.hop``)."""
+        return frames * self.framing.hop / self.sample_rate
 
 
 @dataclass(frozen=True)
@@ -89,6 +109,12 @@ class _PaddedStream:
         self.total = 0  # samples of the track itself, known once iterated
 
     def __iter__(self) -> Iterator[np.ndarray]:
+        if self.width == 0:  # a front end that reads samples as they are: nothing to pad
+            for block in self.blocks:
+                block = np.asarray(block, dtype=np.float32)
+                self.total += block.size
+                yield block
+            return
         edge = self.width + 1
         head: list[np.ndarray] | None = []
         tail = np.zeros(0, dtype=np.float32)
@@ -119,7 +145,7 @@ def iter_windows(blocks: Iterable[np.ndarray], plan: WindowPlan) -> Iterator[Win
     Memory stays at about one window plus one block, whatever the track's length.
     A track with no samples yields nothing.
     """
-    stream = _PaddedStream(blocks, plan.half_fft)
+    stream = _PaddedStream(blocks, plan.edge)
     buffer = np.zeros(0, dtype=np.float32)  # padded signal from ``buffer_start`` on
     buffer_start = 0
     next_start = 0  # padded-signal index where the next window starts
@@ -130,7 +156,7 @@ def iter_windows(blocks: Iterable[np.ndarray], plan: WindowPlan) -> Iterator[Win
             offset = next_start - buffer_start
             yield _window(plan, index, next_start, buffer[offset : offset + plan.chunk_samples].copy())
             index += 1
-            next_start += plan.hop_samples
+            next_start += plan.hop
         if index:  # nothing before the next window start is needed any more
             drop = min(next_start - buffer_start, buffer.size)
             buffer, buffer_start = buffer[drop:], buffer_start + drop
@@ -139,7 +165,7 @@ def iter_windows(blocks: Iterable[np.ndarray], plan: WindowPlan) -> Iterator[Win
 
 
 def _window(plan: WindowPlan, index: int, padded_start: int, samples: np.ndarray) -> Window:
-    first_frame = padded_start // plan.hop_length
+    first_frame = padded_start // plan.framing.hop
     return Window(
         index=index,
         start=plan.seconds(first_frame),
@@ -151,13 +177,13 @@ def _window(plan: WindowPlan, index: int, padded_start: int, samples: np.ndarray
 
 def _short_window(plan: WindowPlan, padded: np.ndarray, total: int) -> Window:
     """The one window of a track shorter than a window: all its frames, to be repeated."""
-    frames = 1 + total // plan.hop_length
-    samples = padded[: (frames - 1) * plan.hop_length + plan.n_fft]
+    frames = plan.framing.frames_in(total)
+    samples = padded[: plan.framing.chunk_samples(frames)]
     return Window(
         index=0,
         start=0.0,
         end=total / plan.sample_rate,
         frames=frames,
         samples=samples.copy(),
-        padding=REPEAT_PADDING,
+        padding=plan.short_input,
     )

@@ -27,6 +27,7 @@ from mtag.cli.options import (
     TopOption,
     VerboseOption,
     WindowOption,
+    decision_options,
 )
 from mtag.errors import EXIT_FAILED, MtagError, UsageError
 
@@ -88,24 +89,23 @@ def inspect_command(
         found_all = _stored(files, db, taxonomy)
     else:
         from mtag.inspection.report import Inspector
-        from mtag.library.session import build_session
+        from mtag.library.session import SessionOptions, build_session
+        from mtag.library.tagging import TagOptions
 
         session = build_session(
-            model=model,
-            device=device,
-            precision=precision,
-            batch_size=batch_size,
-            workers=0,  # decoding in-process: a few files, results in order, no process start-up
-            window=window,
-            hop=hop,
-            aggregation=aggregate,
-            taxonomy_path=taxonomy,
-            mode=mode,
-            top=top,
-            threshold=threshold,
-            parents=parents,
-            moods=moods,
-            dry_run=True,
+            SessionOptions(
+                model=model,
+                device=device,
+                precision=precision,
+                batch_size=batch_size,
+                workers=0,  # decoding in-process: a few files, results in order, no process start-up
+                window=window,
+                hop=hop,
+                taxonomy_path=taxonomy,
+                tag=TagOptions(
+                    mode=mode, dry_run=True, decision=decision_options(top, threshold, parents, moods, aggregate)
+                ),
+            )
         )
         found_all = Inspector(session, explain=explain, spectrogram=plot is not None).run(files)
     failed = 0

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from mtag.catalog import ModelCard, find_model, list_models
+from mtag.cards import ModelCard
+from mtag.catalog import find_model, list_models
 from mtag.cli import console
 from mtag.cli.options import JsonOption, VerboseOption, _complete_model
 
@@ -50,32 +51,36 @@ def show_command(
     """Show a model's metadata and its labels in order."""
     card = find_model(name)
     if as_json:
-        console.print_json_line({**card.meta, "path": str(card.directory), "size_bytes": card.size_bytes})
+        console.print_json_line({**card.to_json(), "path": str(card.directory), "size_bytes": card.size_bytes})
         return
     _print_card(card)
 
 
 def _print_card(card: ModelCard) -> None:
-    meta = card.meta
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
-    params = ", ".join(f"{k}={v}" for k, v in meta["architecture"].get("params", {}).items())
-    pre = meta["preprocessing"]
+    params = ", ".join(f"{k}={v}" for k, v in card.params.items())
+    window = card.input
+    rate = card.frontend.sample_rate
+    length = "this length only" if window.fixed_length else "any length"
     rows = [
         ("name", card.name),
-        ("description", meta.get("description", "")),
+        ("description", card.description),
         ("architecture", f"{card.architecture} ({params})"),
-        ("trained on", meta.get("training", {}).get("dataset", "unknown")),
-        ("metrics", ", ".join(f"{k} {v:.4f}" for k, v in meta.get("metrics", {}).items() if isinstance(v, float))),
+        ("front end", card.frontend.describe()),
         (
-            "input",
-            f"{pre['sample_rate']} Hz mono, {pre['n_mels']} mel bands, window {pre['window_frames']} frames "
-            f"({pre['window_frames'] * pre['hop_length'] / pre['sample_rate']:.3f} s)",
+            "window",
+            f"{window.window_samples / rate:.3f} s ({window.window_samples} samples), hop "
+            f"{window.hop_samples / rate:.3f} s; {length}; shorter tracks: {window.short_input}",
         ),
-        ("source", card.source),
+        ("output", f"{card.activation} over {len(card.labels)} labels"),
+        ("trained on", (card.training or {}).get("dataset", "unknown")),
+        ("metrics", ", ".join(f"{k} {v:.4f}" for k, v in (card.metrics or {}).items() if isinstance(v, float))),
+        ("weights", f"{card.weights.file}, sha256 {card.weights.sha256[:16]}..."),
+        ("source", card.origin),
         ("licence", card.license),
-        ("attribution", meta.get("attribution", "")),
+        ("attribution", card.attribution or ""),
         ("size", console.human_size(card.size_bytes)),
         ("path", str(card.directory)),
     ]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
 import typer
 
 from mtag.catalog import DEFAULT_MODEL
 from mtag.cli import console
+
+if TYPE_CHECKING:
+    from mtag.decision import DecisionOptions
 
 
 def _complete_model(incomplete: str) -> list[str]:
@@ -74,6 +77,24 @@ PrecisionOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout instead of tables.")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", callback=_verbose, help="Show tracebacks of errors.")]
 
+
+
+def decision_options(
+    top: int, threshold: float | None, parents: bool, moods: bool, aggregate: str
+) -> DecisionOptions:
+    """The deciding options as tag and inspect take them (an unset threshold is the default)."""
+    from mtag.decision import DecisionOptions
+
+    default = DecisionOptions()
+    return DecisionOptions(
+        top=top,
+        threshold=default.threshold if threshold is None else threshold,
+        parents=parents,
+        moods=moods,
+        aggregation=aggregate,
+    )
+
+
 __all__ = [
     "DEFAULT_MODEL",
     "AggregateOption",
@@ -92,4 +113,5 @@ __all__ = [
     "TopOption",
     "VerboseOption",
     "WindowOption",
+    "decision_options",
 ]

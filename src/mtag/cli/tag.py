@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -28,6 +29,7 @@ from mtag.cli.options import (
     TopOption,
     VerboseOption,
     WindowOption,
+    decision_options,
 )
 from mtag.cli.progress import RunProgress
 from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
@@ -70,9 +72,10 @@ def tag_command(
     Files analysed before with the same settings and unchanged since are skipped;
     'mtag undo' restores the tags a run changed.
     """
-    from mtag.index import Index
+    from mtag.index import Index, default_index_path
     from mtag.library.discover import find_audio_files
-    from mtag.library.session import build_session
+    from mtag.library.session import SessionOptions, build_session
+    from mtag.library.tagging import TagOptions
 
     files = find_audio_files(paths)
     if not files:  # a folder of unsupported files, or the wrong folder: say so, load no model, record no run
@@ -82,25 +85,25 @@ def tag_command(
         console.report_problem(f"no audio files found in {', '.join(map(str, paths))} (mtag reads {names})")
         return  # nothing to do is not a failure (a nightly run over an empty inbox folder)
     session = build_session(
-        model=model,
-        device=device,
-        precision=precision,
-        batch_size=batch_size,
-        workers=workers,
-        files=len(files),
-        window=window,
-        hop=hop,
-        sample=sample,
-        aggregation=aggregate,
-        taxonomy_path=taxonomy,
-        mode=mode,
-        top=top,
-        threshold=threshold,
-        parents=parents,
-        moods=moods,
-        separator=separator,
-        dry_run=dry_run,
-        force=force,
+        SessionOptions(
+            model=model,
+            device=device,
+            precision=precision,
+            batch_size=batch_size,
+            workers=workers,
+            files=len(files),
+            window=window,
+            hop=hop,
+            sample=sample,
+            taxonomy_path=taxonomy,
+            tag=TagOptions(
+                mode=mode,
+                separator=separator,
+                dry_run=dry_run,
+                force=force,
+                decision=decision_options(top, threshold, parents, moods, aggregate),
+            ),
+        )
     )
     unknown = session.taxonomy.unknown_labels(session.labels)
     if unknown:  # a user's table made for another model, or with a label misspelt
@@ -123,9 +126,12 @@ def tag_command(
             _print_change(report)
 
     try:
-        if dry_run:
-            with RunProgress(len(files), session.engine) as on_track:
-                summary = session.run(files, None, lambda r: (record(r), on_track(r)))
+        if dry_run:  # reads the index where there is one (stored analyses make the preview instant), never writes
+            location = default_index_path() if db is None else db.expanduser()
+            with contextlib.ExitStack() as stack:
+                index = stack.enter_context(Index.open(location)) if location.is_file() else None
+                on_track = stack.enter_context(RunProgress(len(files), session.engine))
+                summary = session.run(files, index, lambda r: (record(r), on_track(r)))
         else:
             with Index.open(db) as index, index.lock_for_run(), RunProgress(len(files), session.engine) as on_track:
                 summary = session.run(files, index, lambda r: (record(r), on_track(r)))

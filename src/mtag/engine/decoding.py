@@ -20,7 +20,7 @@ import numpy as np
 
 from mtag.audio.decode import probe, stream_audio
 from mtag.audio.windows import Window, WindowPlan, iter_windows
-from mtag.errors import MtagError
+from mtag.errors import AudioError, MtagError
 
 #: Tracks shorter than this are not analysed (status ``too-short``): under a
 #: second there are too few frames for even one of musicnn's 3 s windows to
@@ -95,6 +95,17 @@ def decode_track(job: TrackJob) -> Iterator[Message]:
         yield Message(job.key, "failed", error=f"unexpected error: {error!r}", detail=traceback.format_exc())
 
 
+def file_windows(path: Path, plan: WindowPlan) -> Iterator[Window]:
+    """One file's windows, decoded in this process exactly as a run's workers cut them.
+
+    Raises :class:`~mtag.errors.AudioError` where a run would report the file failed.
+    """
+    for message in decode_track(TrackJob(0, path, plan)):
+        if message.kind == "failed":
+            raise AudioError(message.error or "decoding failed", path=path, hint=message.hint)
+        yield from message.windows
+
+
 def _decode(job: TrackJob) -> Iterator[Message]:
     plan = job.plan
     if job.sample:
@@ -127,8 +138,8 @@ def sample_starts(duration: float, plan: WindowPlan, count: int) -> list[int]:
     The windows keep clear of the first and last ``SAMPLE_MARGIN`` seconds, so
     none needs the reflect padding of a file edge.
     """
-    frames = int(duration * plan.sample_rate) // plan.hop_length
-    margin = math.ceil((SAMPLE_MARGIN * plan.sample_rate + plan.half_fft) / plan.hop_length)
+    frames = int(duration * plan.sample_rate) // plan.framing.hop
+    margin = math.ceil((SAMPLE_MARGIN * plan.sample_rate + plan.edge) / plan.framing.hop)
     usable = frames - plan.window_frames - 2 * margin
     return [margin + round(usable * (i + 0.5) / count) for i in range(count)]
 
@@ -144,7 +155,7 @@ def _sampled(job: TrackJob, duration: float, file_rate: int) -> Iterator[Message
     grid = rate // math.gcd(rate, file_rate)
     windows = []
     for index, first_frame in enumerate(sample_starts(duration, plan, job.sample or 0)):
-        needed = first_frame * plan.hop_length - plan.half_fft
+        needed = first_frame * plan.framing.hop - plan.edge
         start = (needed - margin) // grid * grid
         skip = needed - start
         blocks = stream_audio(job.path, rate, start=start / rate, duration=(skip + plan.chunk_samples + margin) / rate)

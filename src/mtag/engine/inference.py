@@ -20,17 +20,25 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import torch
 
 from mtag.audio.windows import Window, WindowPlan
-from mtag.engine.aggregate import aggregate
-from mtag.engine.analysis import Segment, TrackScores, default_batch_size, default_plan
-from mtag.engine.decoding import MIN_SECONDS, SILENCE_DBFS, Message, TrackJob, decode_track
+from mtag.engine.decoding import MIN_SECONDS, SILENCE_DBFS, Message, TrackJob, decode_track, file_windows
 from mtag.engine.memory import TRIM_EVERY_WINDOWS, release_free_memory
+from mtag.engine.plans import default_plan
+from mtag.engine.results import ANALYSED, FAILED, SILENT, TOO_SHORT, Segment, TrackOutcome, TrackScores
 from mtag.errors import AudioError
 from mtag.nets.tagger import Tagger
 
-#: Outcome statuses.  Only ``analysed`` tracks carry scores and get genres.
-ANALYSED, TOO_SHORT, SILENT, FAILED = "analysed", "too-short", "silent", "failed"
+__all__ = ["ANALYSED", "FAILED", "SILENT", "TOO_SHORT", "Engine", "TrackOutcome", "analyse_file"]
+
+#: Windows per forward pass on a CPU.  Measured on a 2-core CPU (musicnn,
+#: benchmarks/model_speed.py): 77-79 windows/s at 1-3 windows, 60 at 4 and
+#: about 36 from 8 on, because musicnn's timbral maps (204 x 187 x 59 floats,
+#: 9 MB a window) stop fitting in cache; big batches also cost ~27 MB a window.
+CPU_BATCH_SIZE = 2
+#: On a GPU large batches keep the device busy; memory is no concern there.
+GPU_BATCH_SIZE = 64
 
 #: Tracks decoded ahead per worker: one being decoded, one queued, so a worker never waits for a job.
 JOBS_AHEAD_PER_WORKER = 2
@@ -41,24 +49,9 @@ def default_workers() -> int:
     return max(1, (os.cpu_count() or 2) - 1)
 
 
-@dataclass
-class TrackOutcome:
-    """What the engine made of one track."""
-
-    key: int
-    path: Path
-    status: str
-    duration: float = 0.0
-    level_dbfs: float = float("-inf")
-    result: TrackScores | None = None  # for ``analysed`` and ``silent``
-    scores: np.ndarray | None = None  # aggregated track scores, likewise
-    error: AudioError | None = None  # for ``failed``
-    detail: str | None = None  # traceback of an unexpected failure
-
-    @property
-    def padded(self) -> bool:
-        """Shorter than one window: its frames were repeated to fill it."""
-        return self.result is not None and any(segment.padding for segment in self.result.segments)
+def default_batch_size(device: torch.device) -> int:
+    """The batch size that is fastest on ``device``'s kind."""
+    return CPU_BATCH_SIZE if device.type == "cpu" else GPU_BATCH_SIZE
 
 
 @dataclass
@@ -101,7 +94,11 @@ class _InlineSource:
 
 
 class Engine:
-    """Scores tracks with one loaded model; construct once per process and reuse."""
+    """Scores tracks window by window with one loaded model; construct once per process and reuse.
+
+    It yields each track's segments (window scores) and nothing decided:
+    aggregation and genres are :mod:`mtag.decision`'s.
+    """
 
     def __init__(
         self,
@@ -111,16 +108,12 @@ class Engine:
         batch_size: int | None = None,
         workers: int | None = None,
         sample: int | None = None,
-        aggregation: str = "mean",
-        candidates: np.ndarray | None = None,
     ) -> None:
         self.tagger = tagger
-        self.plan = plan or default_plan(tagger)
+        self.plan = plan or default_plan(tagger.card)
         self.batch_size = batch_size or default_batch_size(tagger.device)
         self.workers = default_workers() if workers is None else workers
         self.sample = sample
-        self.aggregation = aggregation
-        self.candidates = candidates
         self.windows_scored = 0  # for progress displays
 
     def run(self, paths: Iterable[Path]) -> Iterator[TrackOutcome]:
@@ -209,5 +202,43 @@ class Engine:
             base.status = SILENT if message.level_dbfs < SILENCE_DBFS else ANALYSED
             segments = [track.segments[i] for i in sorted(track.segments)]
             base.result = TrackScores(path, self.tagger.name, self.tagger.labels, message.duration, segments)
-            base.scores = aggregate(np.stack([s.scores for s in segments]), self.aggregation, self.candidates)
         return base
+
+    def feature_batches(self, path: Path) -> Iterator[tuple[list[Window], torch.Tensor]]:
+        """One file's windows exactly as :meth:`run` cuts them, in batches, with each batch's network input.
+
+        For what a run does not keep (``inspect --explain`` silences parts of
+        the input, ``--plot`` draws it): keeping every window's input from the
+        first pass would hold a long file in memory, decoding again does not.
+        """
+        batch: list[Window] = []
+        for window in file_windows(path, self.plan):
+            if batch and (len(batch) == self.batch_size or window.samples.size != batch[0].samples.size):
+                yield batch, self._features(batch)
+                batch = []
+            batch.append(window)
+        if batch:
+            yield batch, self._features(batch)
+
+    def _features(self, batch: list[Window]) -> torch.Tensor:
+        return self.tagger.features(np.stack([w.samples for w in batch]), frames=self.plan.window_frames)
+
+
+def analyse_file(
+    path: str | Path, tagger: Tagger, plan: WindowPlan | None = None, batch_size: int | None = None
+) -> TrackScores:
+    """Score every window of one file in this process: the engine's Python entry point for a single track.
+
+    Raises the file's :class:`~mtag.errors.AudioError` where the engine reports a failure or a track too short.
+    """
+    (outcome,) = Engine(tagger, plan, batch_size=batch_size, workers=0).run([Path(path)])
+    if outcome.error is not None:
+        raise outcome.error
+    if outcome.status == TOO_SHORT:
+        raise AudioError(
+            f"too short to analyse ({outcome.duration:.2f} s)",
+            path=path,
+            hint=f"mtag needs at least {MIN_SECONDS:g} s of audio",
+        )
+    assert outcome.result is not None
+    return outcome.result

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mtag.engine.analysis import Segment
+from mtag.engine.results import Segment
 from mtag.inspection.findings import merge_times
 from mtag.taxonomy import Choice
 

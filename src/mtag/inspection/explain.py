@@ -28,8 +28,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from mtag.audio.windows import Window
-from mtag.engine.aggregate import aggregate
+from mtag.audio.windows import Window, WindowPlan
+from mtag.cards import MelSpec
+from mtag.decision import Decider
+from mtag.errors import UsageError
 from mtag.inspection.findings import span
 from mtag.inspection.genres import GenreView
 from mtag.nets.melspec import mel_edges
@@ -89,16 +91,25 @@ class Explanation:
 class Occlusion:
     """Accumulates occlusion scores batch by batch, then explains the chosen genres."""
 
-    def __init__(self, tagger: Tagger, genres: GenreView, window_frames: int, aggregation: str) -> None:
+    def __init__(self, tagger: Tagger, genres: GenreView, plan: WindowPlan, decider: Decider) -> None:
+        frontend = tagger.card.frontend
+        if not isinstance(frontend, MelSpec) or frontend.mel_bands is None:
+            raise UsageError(
+                f"--explain silences mel bands, and model {tagger.name} does not hear a mel spectrogram "
+                f"({frontend.kind})",
+                hint="leave out --explain, or inspect with a log-mel model",
+            )
         self.tagger = tagger
         self.genres = genres
-        self.aggregation = aggregation
-        self.frames = window_frames
-        parts = max(1, round(window_frames * tagger.settings.hop_length / tagger.settings.sample_rate / TIME_STEP))
+        self.decider = decider
+        self.frame_seconds = plan.seconds(1)
+        window_frames = plan.window_frames
+        parts = max(1, round(plan.seconds(window_frames) / TIME_STEP))
         self.part_edges = np.linspace(0, window_frames, parts + 1).round().astype(int)
-        n_mels = tagger.settings.n_mels
-        self.band_edges = np.linspace(0, n_mels, len(BANDS) + 1).round().astype(int)
-        hz = mel_edges(tagger.settings)
+        self.band_edges = np.linspace(0, frontend.mel_bands, len(BANDS) + 1).round().astype(int)
+        # What the front end gives for digital silence, band by band (0 for musicnn's log10(1 + 10000 x)).
+        self.silence = tagger.features(np.zeros((1, plan.chunk_samples), np.float32)).mean(dim=(0, 1))
+        hz = mel_edges(frontend)
         # Bands meet at the centre of the first filter of the upper one; the outer ends are the mel axis's.
         cuts = [float(hz[0]), *(float(hz[a + 1]) for a in self.band_edges[1:-1]), float(hz[-1])]
         self.band_hz = list(zip(cuts, cuts[1:]))
@@ -121,12 +132,12 @@ class Occlusion:
             occluded.append(copy)
         for a, b in zip(self.band_edges, self.band_edges[1:]):
             copy = logmel.clone()
-            copy[:, :, a:b] = 0.0  # log10(1 + 10000 * 0): digital silence
+            copy[:, :, a:b] = self.silence[a:b]
             occluded.append(copy)
         stacked = torch.stack([logmel, *occluded], dim=1).flatten(0, 1)  # window-major: base, parts..., bands...
         scores = np.concatenate(
             [
-                self.tagger.predict_logmel(stacked[i : i + batch_size]).cpu().numpy()
+                self.tagger.predict_features(stacked[i : i + batch_size]).cpu().numpy()
                 for i in range(0, stacked.shape[0], batch_size)
             ]
         ).reshape(len(windows), 1 + self.variants, -1)
@@ -137,16 +148,14 @@ class Occlusion:
             self.by_part.append(rows[1 : 1 + parts])
             self.by_band.append(rows[1 + parts :])
 
-    def explain(self, chosen: Iterable[Choice], candidates: np.ndarray | None = None) -> list[Explanation]:
+    def explain(self, chosen: Iterable[Choice]) -> list[Explanation]:
         """One :class:`Explanation` per decided genre (implied parents are explained by their child)."""
         if not self.windows:
             return []
         base = np.stack(self.base)
-        track = self.genres.scores(aggregate(base, self.aggregation, candidates))
+        track = self.genres.scores(self.decider.track_scores(base))
         banded = np.stack(self.by_band)  # (windows, bands, labels)
-        band_tracks = [
-            self.genres.scores(aggregate(banded[:, i], self.aggregation, candidates)) for i in range(len(BANDS))
-        ]
+        band_tracks = [self.genres.scores(self.decider.track_scores(banded[:, i])) for i in range(len(BANDS))]
         window_genres = self.genres.scores(base)  # (windows, genres)
         part_genres = self.genres.scores(np.stack(self.by_part))  # (windows, parts, genres)
         explanations = []
@@ -167,7 +176,7 @@ class Occlusion:
 
     def _stretches(self, base: np.ndarray, parts: np.ndarray) -> list[Effect]:
         """The stretches that move the genre most, each way; repeat-padded windows have no real time axis."""
-        seconds = self.tagger.settings.hop_length / self.tagger.settings.sample_rate
+        seconds = self.frame_seconds
         effects = []
         for w, window in enumerate(self.windows):
             if window.padding:

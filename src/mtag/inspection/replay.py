@@ -1,53 +1,29 @@
-"""A second pass over a file's windows, for what the decision pass does not keep: the network input.
+"""The spectrogram strip a plot shows, built from the engine's second pass over a file.
 
-The explanation needs each window's log-mel to silence parts of it, and the
-plot needs the spectrogram.  Keeping every window's log-mel from the first
-pass would hold a long file in memory (4 MB a minute for musicnn); decoding
-again through the engine's own decoder (:func:`mtag.engine.decoding.decode_track`)
-gives the very same windows, one batch at a time, for a fraction of the
-model's cost.
+The explanation and the plot need each window's network input, which a run
+does not keep; :meth:`mtag.engine.inference.Engine.feature_batches` decodes the
+file again and hands the very same windows back batch by batch.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from mtag.audio.windows import Window, WindowPlan
-from mtag.engine.analysis import batched
-from mtag.engine.decoding import TrackJob, decode_track
-from mtag.errors import AudioError
-from mtag.nets.tagger import Tagger
 
 #: Columns kept for a plot's spectrogram: a figure is ~1200 px wide, so more would not show, and a
 #: three-hour file (675,000 frames) stays at 2000 x 96 floats.
 PLOT_COLUMNS = 2000
 
 
-def logmel_batches(
-    tagger: Tagger, plan: WindowPlan, path: Path, batch_size: int
-) -> Iterator[tuple[list[Window], torch.Tensor]]:
-    """The file's windows as the engine cut them, in batches, with their network input ``(B, frames, mels)``."""
-
-    def windows() -> Iterator[Window]:
-        for message in decode_track(TrackJob(0, path, plan)):
-            if message.kind == "failed":
-                raise AudioError(message.error or "decoding failed", path=path, hint=message.hint)
-            yield from message.windows
-
-    for batch in batched(windows(), batch_size):
-        yield batch, tagger.logmel(np.stack([w.samples for w in batch]), frames=plan.window_frames)
-
-
 class SpectrogramStrip:
     """The track's log-mel, frame by frame without the windows' overlap, averaged down to PLOT_COLUMNS."""
 
     def __init__(self, plan: WindowPlan, duration: float, columns: int = PLOT_COLUMNS) -> None:
-        self.frame_seconds = plan.hop_length / plan.sample_rate
+        self.frame_seconds = plan.seconds(1)
         self.factor = max(1, math.ceil(duration / self.frame_seconds / columns))
         self.next_frame = 0  # the first frame not yet taken
         self.pending: list[np.ndarray] = []

@@ -18,22 +18,23 @@ from typing import Any
 import numpy as np
 
 from mtag.audio.decode import AudioInfo, probe
+from mtag.cards import MelSpec
 from mtag.catalog import find_model
-from mtag.engine.analysis import Segment
-from mtag.engine.inference import ANALYSED, FAILED, TrackOutcome
-from mtag.errors import AudioError, MtagError
+from mtag.decision import Decider, DecisionOptions, TrackDecision
+from mtag.engine.results import ANALYSED, FAILED, Segment, TrackOutcome
+from mtag.errors import AudioError, MtagError, UsageError
 from mtag.index import Index
 from mtag.inspection.decision import Decision, provenance
 from mtag.inspection.explain import Explanation, Occlusion
 from mtag.inspection.findings import Finding
 from mtag.inspection.genres import GenreView
-from mtag.inspection.replay import SpectrogramStrip, logmel_batches
+from mtag.inspection.replay import SpectrogramStrip
 from mtag.inspection.rules import RULES, SIGNAL_RULES, Evidence, diagnose
 from mtag.inspection.signal import SignalStats, measure_signal
 from mtag.library.tagging import TagSession, parse_analysis_key
 from mtag.nets.melspec import mel_edges
 from mtag.tags import TagValues, read_tags
-from mtag.taxonomy import GENRE, Choice, Taxonomy
+from mtag.taxonomy import Taxonomy
 
 
 @dataclass
@@ -120,23 +121,26 @@ def _tags(path: Path) -> TagValues | None:
         return None
 
 
-def _chosen(choices: dict[str, list[Choice]]) -> list[Choice]:
-    return [choice for picked in choices.values() for choice in picked]
-
-
 class Inspector:
     """Inspects files with one loaded session; construct once per process."""
 
     def __init__(self, session: TagSession, *, explain: bool = False, spectrogram: bool = False) -> None:
         if not session.options.dry_run:
             raise ValueError("inspect needs a dry-run session: it must not write")
+        frontend = session.tagger.card.frontend
+        self.mel = frontend if isinstance(frontend, MelSpec) and frontend.mel_bands else None
+        if (explain or spectrogram) and self.mel is None:
+            raise UsageError(
+                f"--explain and --plot show mel bands, and model {session.tagger.name} hears {frontend.kind}",
+                hint="leave them out, or inspect with a log-mel model",
+            )
         self.session = session
         self.explain = explain
         self.spectrogram = spectrogram
         self.genres = GenreView.of(session.taxonomy, session.labels)
         plan = session.engine.plan
-        self.window_seconds = plan.seconds(plan.window_frames)
-        self.hop_seconds = plan.seconds(plan.hop_frames)
+        self.window_seconds = plan.window / plan.sample_rate
+        self.hop_seconds = plan.hop / plan.sample_rate
 
     def run(self, paths: Iterable[Path]) -> Iterator[Inspection | MtagError]:
         """One inspection (or the error that stopped it) per path, in the order given."""
@@ -162,21 +166,10 @@ class Inspector:
     def _build(self, outcome: TrackOutcome, info: AudioInfo, signal: SignalStats) -> Inspection:
         session, path = self.session, outcome.path
         segments = outcome.result.segments if outcome.result else []
-        choices = session.decide(outcome.scores) if outcome.status == ANALYSED and outcome.scores is not None else {}
-        report = session.preview(outcome)
-        options = session.options
-        decision = Decision(
-            status=report.status,
-            aggregation=session.engine.aggregation,
-            threshold=options.threshold,
-            top=options.top,
-            mode=options.mode,
-            changes=report.changes,
-        )
-        if outcome.scores is not None:
-            decision.chosen = [
-                provenance(c, session.labels, outcome.scores, segments, options.threshold) for c in _chosen(choices)
-            ]
+        report = session.preview(outcome)  # the decision, taken once, as mtag tag takes it
+        options = session.decider.options
+        decision = _decision_view(report.status, report.decision, session.decider, segments, session.options.mode)
+        decision.changes = report.changes
         tags = _tags(path)
         evidence = Evidence(
             status=outcome.status,
@@ -185,8 +178,8 @@ class Inspector:
             threshold=options.threshold,
             genres=self.genres,
             segments=segments,
-            track_scores=outcome.scores,
-            chosen=choices.get(GENRE, []),
+            track_scores=_track_scores(report.decision, session.decider, segments),
+            chosen=report.decision.genres if report.decision else [],
             signal=signal,
             existing_genres=tags.genre_names() if tags else None,
         )
@@ -203,101 +196,121 @@ class Inspector:
             findings=diagnose(evidence),
             info=info,
             tags=tags,
-            mel_edges_hz=mel_edges(session.tagger.settings),
+            mel_edges_hz=None if self.mel is None else mel_edges(self.mel),
         )
         if segments and (self.explain or self.spectrogram):
-            self._replay(inspection, choices.get(GENRE, []))
+            self._replay(inspection, report.decision)
         return inspection
 
-    def _replay(self, inspection: Inspection, chosen: list[Choice]) -> None:
+    def _replay(self, inspection: Inspection, decision: TrackDecision | None) -> None:
         """The second pass: occlusion scores and/or the spectrogram strip, batch by batch."""
-        session = self.session
-        plan, batch_size = session.engine.plan, session.engine.batch_size
-        occlusion = Occlusion(session.tagger, self.genres, plan.window_frames, session.engine.aggregation)
-        strip = SpectrogramStrip(plan, inspection.duration)
-        for windows, logmel in logmel_batches(session.tagger, plan, inspection.path, batch_size):
+        engine = self.session.engine
+        occlusion = Occlusion(engine.tagger, self.genres, engine.plan, self.session.decider)
+        strip = SpectrogramStrip(engine.plan, inspection.duration)
+        for windows, features in engine.feature_batches(inspection.path):
             if self.explain:
-                occlusion.add(windows, logmel, batch_size)
+                occlusion.add(windows, features, engine.batch_size)
             if self.spectrogram:
-                strip.add(windows, logmel)
+                strip.add(windows, features)
         if self.explain:
-            inspection.explanation = occlusion.explain(chosen, session.engine.candidates)
+            inspection.explanation = occlusion.explain(decision.genres if decision else [])
         if self.spectrogram:
             inspection.spectrogram = strip.image()
 
 
-def _stored_window(key: dict[str, Any]) -> tuple[float, float]:
-    """Window and hop (seconds) of a stored analysis, from its key and its model's frame rate (0 if unknown)."""
-    try:
-        pre = find_model(key["model"]).meta["preprocessing"]
-        frame = pre["hop_length"] / pre["sample_rate"]
-        return key["window_frames"] * frame, key["hop_frames"] * frame
-    except (KeyError, MtagError):  # an old key, or a model folder since removed
-        return 0.0, 0.0
+def _track_scores(decision: TrackDecision | None, decider: Decider, segments: list[Segment]):
+    """The track's scores: the decision's, else (a silent track) the aggregate of its segments, else None."""
+    if decision is not None:
+        return decision.scores
+    return decider.track_scores(segments) if segments else None
+
+
+def _decision_view(
+    status: str, decision: TrackDecision | None, decider: Decider, segments: list[Segment], mode: str
+) -> Decision:
+    """What inspect shows of a decision: the options it was taken with and each chosen name's provenance."""
+    options = decider.options
+    view = Decision(
+        status=status, aggregation=options.aggregation, threshold=options.threshold, top=options.top, mode=mode
+    )
+    if decision is not None:
+        view.chosen = [
+            provenance(choice, decider.labels, decision.scores, segments, options.threshold)
+            for choice in decision.chosen()
+        ]
+    return view
 
 
 def from_index(index: Index, path: Path, taxonomy: Taxonomy) -> Inspection:
-    """What the last ``mtag tag`` run stored for ``path``, with the diagnostics that need no audio."""
+    """What the last ``mtag tag`` run stored for ``path``, with the diagnostics that need no audio.
+
+    The decision is taken again from the stored segments with the options the
+    run recorded, through the same :class:`~mtag.decision.Decider` as a run.
+    """
     row = index.track(path)
     if row is None:
         raise MtagError("not in the index", path=path, hint=f"run 'mtag tag' on it first (index: {index.path})")
     if row.status == FAILED:
         reason = (row.error or "unknown error").removeprefix(f"{row.path}: ")  # stored with the path in front
         raise MtagError(f"the last run could not analyse it: {reason}", path=path, hint="run 'mtag inspect' on it")
-    options = index.decided_with(path) or {}
-    key = parse_analysis_key(row.analysis_key or options.get("analysis", ""))
-    window_seconds, hop_seconds = _stored_window(key)
-    threshold = float(options.get("threshold", 0.25))
+    recorded = index.decided_with(path) or {}
+    key = parse_analysis_key(row.analysis_key or recorded.get("analysis", ""))
+    options = DecisionOptions.from_run(recorded, key.aggregation if key else None)
+    decider = Decider(_model_taxonomy(taxonomy, key.model if key else None), row.labels, options)
     segments = [Segment(s.start, s.end, s.scores, s.padding) for s in row.segments]
-    genres = GenreView.of(taxonomy, row.labels)
-    scores = row.scores if row.predictions else None
-    chosen: list[Choice] = []
-    if scores is not None:
-        picked = taxonomy.decide(
-            row.labels,
-            scores,
-            top=int(options.get("top", 3)),
-            threshold=threshold,
-            with_parents=bool(options.get("parents")),
-        )
-        chosen = [choice for choice in picked if choice.name in row.genres]  # the stored genres, traced
     status = "too-short" if row.status == "too-short" else "silent" if row.status == "silent" else ANALYSED
+    decision = decider.decide(segments) if segments and status == ANALYSED else None
+    if decision is not None:  # show the genres the run stored, traced to their labels
+        decision = TrackDecision(
+            decision.scores,
+            {kind: [c for c in picked if c.name in row.genres] for kind, picked in decision.choices.items()},
+        )
     info, tags = None, None
     with contextlib.suppress(MtagError):
         info = probe(path)
         tags = _tags(path)
-    decision = Decision(
-        status=row.status,
-        aggregation=key.get("aggregation", "mean"),
-        threshold=threshold,
-        top=int(options.get("top", 3)),
-        mode=str(options.get("mode", "keep")),
-        chosen=[provenance(c, row.labels, scores, segments, threshold) for c in chosen] if scores is not None else [],
-    )
+    view = _decision_view(row.status, decision, decider, segments, str(recorded.get("mode", "keep")))
     evidence = Evidence(
         status=status,
         duration=row.duration or 0.0,
-        window_seconds=window_seconds,
-        threshold=threshold,
-        genres=genres,
+        window_seconds=_seconds(key.window if key else None, recorded.get("window")),
+        threshold=options.threshold,
+        genres=GenreView.of(decider.taxonomy, row.labels),
         segments=segments,
-        track_scores=scores,
-        chosen=[c for c in chosen if c.kind == GENRE],
+        track_scores=_track_scores(decision, decider, segments),
+        chosen=decision.genres if decision else [],
         existing_genres=tags.genre_names() if tags else None,
     )
     return Inspection(
         path=path,
-        model=key.get("model", "?"),
+        model=key.model if key else "?",
         labels=row.labels,
         status=status,
         duration=row.duration or 0.0,
-        window_seconds=window_seconds,
-        hop_seconds=hop_seconds,
+        window_seconds=evidence.window_seconds,
+        hop_seconds=_seconds(key.hop if key else None, recorded.get("hop")),
         segments=segments,
-        decision=decision,
+        decision=view,
         findings=diagnose(evidence, [rule for rule in RULES if rule not in SIGNAL_RULES]),
         info=info,
         tags=tags,
         unchecked=[rule.__name__.replace("_", "-") for rule in SIGNAL_RULES],
         source={"kind": "index", "index": str(index.path), "run": row.run_id, "analysed_at": row.analysed_at},
     )
+
+
+def _seconds(from_key: float | None, recorded: Any) -> float:
+    """A stored window or hop in seconds (0 when neither the key nor the run tells it)."""
+    if from_key is not None:
+        return from_key
+    return float(recorded) if isinstance(recorded, (int, float)) else 0.0
+
+
+def _model_taxonomy(taxonomy: Taxonomy, model: str | None) -> Taxonomy:
+    """The table as the run used it: with the model's own label genres, where the model is still installed."""
+    if model is None:
+        return taxonomy
+    try:
+        return taxonomy.with_model_genres(find_model(model).genres)
+    except MtagError:
+        return taxonomy

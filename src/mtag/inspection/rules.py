@@ -17,9 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mtag.engine.analysis import Segment
 from mtag.engine.decoding import MIN_SECONDS, SILENCE_DBFS
-from mtag.engine.inference import SILENT, TOO_SHORT
+from mtag.engine.results import SILENT, TOO_SHORT, Segment
 from mtag.inspection.findings import ERROR, INFO, WARNING, Finding, merge_times, span
 from mtag.inspection.genres import GenreView
 from mtag.inspection.signal import CLIP_LEVEL, SignalStats

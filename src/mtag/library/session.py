@@ -6,17 +6,34 @@ same defaults and the same checks as ``mtag tag``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
-from mtag.engine.analysis import seconds_plan
+from mtag.catalog import DEFAULT_MODEL
+from mtag.decision import MOOD
 from mtag.engine.inference import Engine, default_workers
+from mtag.engine.plans import seconds_plan
 from mtag.errors import UsageError
-from mtag.library.tagging import MOOD, TagOptions, TagSession
+from mtag.library.tagging import TagOptions, TagSession
 from mtag.nets.tagger import load_tagger
-from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, GENRE, Taxonomy, join_genres, load_taxonomy
+from mtag.taxonomy import GENRE, Taxonomy, join_genres, load_taxonomy
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What a session is asked for: the model and how to run it, the genre table, and the run's options."""
+
+    model: str = DEFAULT_MODEL
+    device: str = "auto"
+    precision: str = "auto"
+    batch_size: int | None = None
+    workers: int | None = None  # None: chosen from the number of files (see workers_for)
+    files: int = 2
+    window: float | None = None  # seconds; None: the model's own
+    hop: float | None = None
+    sample: int | None = None
+    taxonomy_path: Path | None = None
+    tag: TagOptions = field(default_factory=TagOptions)
 
 
 def workers_for(files: int, workers: int | None) -> int:
@@ -24,11 +41,6 @@ def workers_for(files: int, workers: int | None) -> int:
     if workers is not None:
         return workers
     return 0 if files <= 1 else min(default_workers(), files)
-
-
-def genre_candidates(taxonomy: Taxonomy, labels: Sequence[str]) -> np.ndarray:
-    """A mask of the genre labels: the only ones that may win a window's vote."""
-    return np.array([taxonomy.entry(label).kind == GENRE for label in labels])
 
 
 def check_separator(separator: str, taxonomy: Taxonomy) -> None:
@@ -39,49 +51,17 @@ def check_separator(separator: str, taxonomy: Taxonomy) -> None:
     join_genres(sorted(written | set(taxonomy.parents)), separator)  # raises UsageError naming the clash
 
 
-def build_session(
-    *,
-    model: str,
-    device: str = "auto",
-    precision: str = "auto",
-    batch_size: int | None = None,
-    workers: int | None = None,
-    files: int = 2,
-    window: float | None = None,
-    hop: float | None = None,
-    sample: int | None = None,
-    aggregation: str = "mean",
-    taxonomy_path: Path | None = None,
-    mode: str = "keep",
-    top: int = 3,
-    threshold: float | None = None,
-    parents: bool = False,
-    moods: bool = False,
-    separator: str = DEFAULT_SEPARATOR,
-    dry_run: bool = False,
-    force: bool = False,
-) -> TagSession:
+def build_session(options: SessionOptions) -> TagSession:
     """Load the model (once per process) and the genre table, and wire up the engine."""
-    taxonomy = load_taxonomy(taxonomy_path)
-    check_separator(separator, taxonomy)
-    tagger = load_tagger(model, device, precision)
+    taxonomy = load_taxonomy(options.taxonomy_path)
+    check_separator(options.tag.separator, taxonomy)
+    tagger = load_tagger(options.model, options.device, options.precision)
     engine = Engine(
         tagger,
-        seconds_plan(tagger, window, hop),
-        batch_size=batch_size,
-        workers=workers_for(files, workers),
-        sample=sample,
-        aggregation=aggregation,
-        candidates=genre_candidates(taxonomy, tagger.labels),
+        seconds_plan(tagger.card, options.window, options.hop),
+        batch_size=options.batch_size,
+        workers=workers_for(options.files, options.workers),
+        sample=options.sample,
     )
-    options = TagOptions(
-        mode=mode,
-        top=top,
-        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
-        parents=parents,
-        moods=moods,
-        separator=separator,
-        dry_run=dry_run,
-        force=force,
-    )
-    return TagSession(engine, taxonomy, options)
+    # A trained model's card says what its labels mean; the table (the user's edits) wins where it lists them.
+    return TagSession(engine, taxonomy.with_model_genres(tagger.card.genres), options.tag)

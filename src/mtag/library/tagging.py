@@ -15,7 +15,10 @@ open :class:`~mtag.index.Index`.  Per track, in this order:
 5. the track's analysis is committed in one transaction, with the file's size
    and mtime as mtag left them, so the next run skips it.
 
-A dry run does steps 1-3 only: it writes neither files nor the index.
+A dry run does steps 1-3 only: it writes neither files nor the index.  It
+reads the index when given one: a track analysed before with the same settings
+and unchanged since is decided again from its stored segments, so previewing
+``--mode replace`` over an analysed library takes seconds, not the analysis.
 """
 
 from __future__ import annotations
@@ -29,16 +32,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mtag.engine.analysis import Segment, TrackScores
-from mtag.engine.inference import ANALYSED, FAILED, Engine, TrackOutcome
+from mtag.catalog import find_model
+from mtag.decision import Decider, DecisionOptions, TrackDecision
+from mtag.engine.inference import Engine
+from mtag.engine.results import ANALYSED, FAILED, Segment, TrackOutcome, TrackScores
 from mtag.errors import MtagError
 from mtag.index import Index, TrackRecord
 from mtag.library.policy import new_value
 from mtag.nets.tagger import Tagger
 from mtag.tags import FileState, file_state, read_tags, remove_stale_temp_files, write_tags
-from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, GENRE, Choice, Taxonomy
+from mtag.taxonomy import DEFAULT_SEPARATOR, GENRE, Taxonomy
 
 # Report statuses beyond the engine's (too-short, silent, failed).
 TAGGED = "tagged"  # genres written
@@ -47,23 +50,23 @@ UNCHANGED = "unchanged"  # the file already holds exactly the decided value
 NO_GENRE = "no-genre"  # no genre reached the threshold: nothing written
 SKIPPED = "skipped"  # unchanged since an earlier analysis with the same settings
 WOULD_TAG = "would-tag"  # dry run: this is what would be written
-MOOD = "mood"
 #: Stored statuses of tracks that had scores and a decision (the ones a new decision can change).
 DECIDED = frozenset({TAGGED, KEPT, UNCHANGED, NO_GENRE})
 
 
 @dataclass(frozen=True)
 class TagOptions:
-    """Everything about a run that is not the list of files (recorded with the run)."""
+    """Everything about a run that is not the model or the list of files (recorded with the run)."""
 
     mode: str = "keep"
-    top: int = 3
-    threshold: float = DEFAULT_THRESHOLD
-    parents: bool = False
-    moods: bool = False
     separator: str = DEFAULT_SEPARATOR
     dry_run: bool = False
     force: bool = False
+    decision: DecisionOptions = field(default_factory=DecisionOptions)
+
+    def recorded(self) -> dict[str, Any]:
+        """The options as a run records them: one flat object (``mtag runs --json`` shows it)."""
+        return {**asdict(self.decision), "mode": self.mode, "separator": self.separator, "force": self.force}
 
 
 @dataclass
@@ -79,9 +82,11 @@ class TrackReport:
     duration: float | None = None
     padded: bool = False
     reused: bool = False  # decided again from the index's stored scores, not analysed
+    decision: TrackDecision | None = field(default=None, repr=False)  # scores and choices, for inspect
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["decision"]
         data["path"] = str(self.path)
         data["changes"] = {name: {"old": old, "new": new} for name, (old, new) in self.changes.items()}
         return data
@@ -126,37 +131,86 @@ class RunSummary:
 
 
 def analysis_key(engine: Engine) -> str:
-    """What makes two analyses of the same file interchangeable: model, precision, windows, sampling, aggregation."""
+    """What makes two analyses of the same file interchangeable: the model's weights, precision, windows, sampling.
+
+    The weights' digest is in it, so a model retrained under the same name is
+    never taken for the old one.  The aggregation is not: it is part of the
+    decision, taken again from the stored segments.
+    """
     plan, tagger = engine.plan, engine.tagger
     sampled = f"sample{engine.sample}" if engine.sample else "all"
-    return f"{tagger.name}/{tagger.precision}/w{plan.window_frames}/h{plan.hop_frames}/{sampled}/{engine.aggregation}"
+    return (
+        f"{tagger.name}@{tagger.card.digest}/{tagger.precision}/sr{plan.sample_rate}/w{plan.window}/h{plan.hop}/"
+        f"{sampled}"
+    )
 
 
-def parse_analysis_key(key: str) -> dict[str, Any]:
-    """The parts of an :func:`analysis_key`: model, precision, window_frames, hop_frames, sample, aggregation.
+@dataclass(frozen=True)
+class AnalysisKey:
+    """The parts of an :func:`analysis_key`, as far as a stored key tells them."""
 
-    Model folders given by path may contain "/", so the fixed parts are taken from the right.
+    model: str
+    digest: str | None  # None for keys written before the weights' digest was part of them
+    precision: str
+    window: float | None  # seconds
+    hop: float | None
+    sample: int | None
+    aggregation: str | None  # keys written before the aggregation moved to the decision carry it
+
+
+def parse_analysis_key(key: str) -> AnalysisKey | None:
+    """Read a stored analysis key, the current form or the one mtag 0.3 wrote; None when it is neither.
+
+    Old keys (``musicnn-msd/fp32/w187/h187/all/mean``: no weights digest, the
+    window in STFT frames) are never current, so tracks analysed by mtag 0.3
+    are analysed again once; they stay readable for ``inspect --from-index``
+    and ``undo``.  Model folders given by path may contain "/", so the fixed
+    parts are taken from the right.
     """
-    parts = key.rsplit("/", 5)
-    if len(parts) != 6 or not parts[2].startswith("w") or not parts[3].startswith("h"):
-        return {}
-    model, precision, window, hop, sampled, aggregation = parts
-    return {
-        "model": model,
-        "precision": precision,
-        "window_frames": int(window[1:]),
-        "hop_frames": int(hop[1:]),
-        "sample": None if sampled == "all" else int(sampled.removeprefix("sample")),
-        "aggregation": aggregation,
-    }
+    current = key.rsplit("/", 5)
+    if len(current) == 6 and current[2].startswith("sr") and current[3].startswith("w") and "@" in current[0]:
+        model, precision, rate, window, hop, sampled = current
+        name, _, digest = model.rpartition("@")
+        sample_rate = int(rate[2:])
+        return AnalysisKey(
+            name, digest, precision, int(window[1:]) / sample_rate, int(hop[1:]) / sample_rate, _sample(sampled), None
+        )
+    old = key.rsplit("/", 5)
+    if len(old) == 6 and old[2].startswith("w") and old[3].startswith("h"):
+        model, precision, window, hop, sampled, aggregation = old
+        frame = _legacy_frame_seconds(model)
+        return AnalysisKey(
+            model,
+            None,
+            precision,
+            None if frame is None else int(window[1:]) * frame,
+            None if frame is None else int(hop[1:]) * frame,
+            _sample(sampled),
+            aggregation,
+        )
+    return None
+
+
+def _sample(part: str) -> int | None:
+    return None if part == "all" else int(part.removeprefix("sample"))
+
+
+def _legacy_frame_seconds(model: str) -> float | None:
+    """The STFT frame of a model named in an old key, from its card; None if the model is gone."""
+    try:
+        frontend = find_model(model).frontend
+    except MtagError:
+        return None
+    return frontend.framing.hop / frontend.sample_rate
 
 
 def decision_key(options: TagOptions, taxonomy: Taxonomy) -> str:
-    """What makes two decisions from the same scores the same: the deciding options and the genre table."""
+    """What makes two decisions from the same segments the same: the deciding options and the genre table."""
     table = hashlib.sha256(repr((sorted(taxonomy.parents.items()), sorted(taxonomy.entries.items()))).encode())
-    o = options
-    flags = f"p{int(o.parents)}m{int(o.moods)}"
-    return f"{o.mode}/top{o.top}/t{o.threshold:g}/{flags}/{o.separator!r}/{table.hexdigest()[:16]}"
+    d = options.decision
+    flags = f"p{int(d.parents)}m{int(d.moods)}"
+    table_digest = table.hexdigest()[:16]
+    return f"{options.mode}/top{d.top}/t{d.threshold:g}/{flags}/{d.aggregation}/{options.separator!r}/{table_digest}"
 
 
 class TagSession:
@@ -167,6 +221,7 @@ class TagSession:
         self.taxonomy = taxonomy
         self.options = options
         self.labels = engine.tagger.labels
+        self.decider = Decider(taxonomy, self.labels, options.decision)
         self.key = analysis_key(engine)
         self.decision_key = decision_key(options, taxonomy)
 
@@ -176,10 +231,13 @@ class TagSession:
 
     def run_options(self) -> dict[str, Any]:
         """The run's settings as recorded in the index (what ``mtag runs`` shows)."""
+        plan = self.engine.plan
         return {
-            **asdict(self.options),
+            **self.options.recorded(),
             "analysis": self.key,
             "decision": self.decision_key,
+            "window": plan.window / plan.sample_rate,
+            "hop": plan.hop / plan.sample_rate,
             "batch_size": self.engine.batch_size,
         }
 
@@ -189,7 +247,7 @@ class TagSession:
         index: Index | None,
         on_track: Callable[[TrackReport], None] = lambda report: None,
     ) -> RunSummary:
-        """Tag ``files``; ``index`` may be None only for a dry run.
+        """Tag ``files``; ``index`` may be None only for a dry run (which only reads an index it is given).
 
         The caller holds ``index.lock_for_run()``.  An interruption (Ctrl-C)
         propagates after the run is marked interrupted; every track finished
@@ -235,7 +293,7 @@ class TagSession:
                 yield TrackReport(path, FAILED, error=f"{path}: cannot read the file ({error.strerror})")
                 continue
             state = states[path]
-            if not self.options.force and index is not None and not self.options.dry_run:
+            if not self.options.force and index is not None:
                 if index.is_current(path, state.size, state.mtime_ns, self.key):
                     stored = self._stored_outcome(index, path)
                     yield (
@@ -251,20 +309,22 @@ class TagSession:
     def _stored_outcome(self, index: Index, path: Path) -> TrackOutcome | None:
         """The stored analysis of a current track to decide again, or None when its decision stands.
 
-        Only the decision settings changed (``--mode``, ``--threshold``, the
-        genre table...): deciding again from the stored scores is instant,
-        where analysing again would take the full time.
+        Only the decision settings changed (``--mode``, ``--threshold``,
+        ``--aggregate``, the genre table...): deciding again from the stored
+        segments is instant, where analysing again would take the full time,
+        and gives what a fresh analysis would.  A dry run always decides again:
+        it shows the decision rather than "skipped".
         """
         options = index.decided_with(path) or {}
-        if options.get("decision") == self.decision_key:
+        if options.get("decision") == self.decision_key and not self.options.dry_run:
             return None
         row = index.track(path)
-        if row is None or row.status not in DECIDED or list(row.labels) != list(self.labels):
+        if row is None or row.status not in DECIDED or list(row.labels) != list(self.labels) or not row.segments:
             return None
         segments = [Segment(s.start, s.end, s.scores, s.padding) for s in row.segments]
         duration = row.duration or 0.0
         result = TrackScores(path, self.tagger.name, list(self.labels), duration, segments)
-        return TrackOutcome(-1, path, ANALYSED, duration, result=result, scores=row.scores)
+        return TrackOutcome(-1, path, ANALYSED, duration, result=result)
 
     def _finish(
         self, outcome: TrackOutcome, state: FileState, index: Index | None, run_id: int | None, reused: bool = False
@@ -275,12 +335,11 @@ class TagSession:
         )
         if outcome.error is not None:
             report.error, report.detail = str(outcome.error), outcome.detail
-        choices: dict[str, list[Choice]] = {}
-        if outcome.status == ANALYSED and outcome.scores is not None:
-            choices = self.decide(outcome.scores)
-            report.genres = [choice.name for choice in choices[GENRE]]
+        if outcome.status == ANALYSED and outcome.result is not None:
+            report.decision = self.decider.decide(outcome.result.segments)
+            report.genres = [choice.name for choice in report.decision.genres]
             try:
-                state = self._apply(report, choices, index, run_id) or state
+                state = self._apply(report, report.decision, index, run_id) or state
             except MtagError as error:
                 report.status, report.error = FAILED, str(error)
         if index is not None and run_id is not None:
@@ -293,33 +352,17 @@ class TagSession:
             raise ValueError("preview needs a dry-run session: it must not write")
         return self._finish(outcome, file_state(outcome.path), None, None)
 
-    def decide(self, scores: np.ndarray) -> dict[str, list[Choice]]:
-        """Track scores -> the chosen genres (and, with ``moods``, moods), with the labels that carried them."""
-        o = self.options
-        kinds = [GENRE, MOOD] if o.moods else [GENRE]
-        return {
-            kind: self.taxonomy.decide(
-                self.labels,
-                scores,
-                kind=kind,
-                top=o.top,
-                threshold=o.threshold,
-                with_parents=o.parents and kind == GENRE,
-            )
-            for kind in kinds
-        }
-
     def _apply(
-        self, report: TrackReport, choices: dict[str, list[Choice]], index: Index | None, run_id: int | None
+        self, report: TrackReport, decision: TrackDecision, index: Index | None, run_id: int | None
     ) -> FileState | None:
         """Plan the new field values, then (unless a dry run) write them; returns the file's new state."""
         path, o = report.path, self.options
-        if not choices[GENRE]:  # no genre: the track is left as it is, moods included
+        if not decision.genres:  # no genre: the track is left as it is, moods included
             report.status = NO_GENRE
             return None
         planned: dict[str, tuple[list[str], list[str]]] = {}
         existing = read_tags(path)  # one parse for every field
-        for kind, picked in choices.items():
+        for kind, picked in decision.choices.items():
             new = new_value(o.mode, existing[kind], [choice.name for choice in picked], o.separator)
             if new is not None:
                 planned[kind] = (existing[kind], new)
@@ -349,7 +392,12 @@ class TagSession:
 
     def _record(self, outcome: TrackOutcome, report: TrackReport, state: FileState) -> TrackRecord:
         result = outcome.result
-        with_scores = result is not None and outcome.scores is not None
+        scores = None
+        if report.decision is not None:
+            scores = report.decision.scores
+        elif result is not None:  # silent: no genre, but the scores are kept for inspect
+            scores = self.decider.track_scores(result.segments)
+        with_scores = result is not None and scores is not None
         entries = {label: self.taxonomy.entry(label) for label in self.labels}
         return TrackRecord(
             path=outcome.path,
@@ -362,7 +410,7 @@ class TagSession:
             error=report.error,
             genres=report.genres,
             labels=self.labels if with_scores else (),
-            scores=outcome.scores if with_scores else None,
+            scores=scores if with_scores else None,
             kinds={label: entry.kind for label, entry in entries.items()},
             label_genres={label: entry.name for label, entry in entries.items() if entry.kind == GENRE},
             segments=result.segments if with_scores and result is not None else (),

@@ -16,57 +16,15 @@ batch windows of different tracks together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 import torch
 from torch import nn
 
+from mtag.cards import MelSpec, MusicnnLogMelSpec
+
 #: Largest finite float16.  The original overflowed to inf above it (NumPy 2)
 #: or kept it (NumPy 1); clamping keeps a pathological file from producing NaN.
 FLOAT16_MAX = 65504.0
-
-
-@dataclass(frozen=True)
-class MelSettings:
-    """What a model expects of its input, read from the ``preprocessing`` of model.json."""
-
-    sample_rate: int = 16000
-    n_fft: int = 512
-    hop_length: int = 256
-    n_mels: int = 96
-    fmin: float = 0.0
-    fmax: float | None = None
-    float16_rounding: bool = True
-    window_frames: int = 187
-    hop_frames: int = 187
-
-    @classmethod
-    def from_json(cls, pre: dict[str, Any]) -> MelSettings:
-        """Read and check the settings; refuse anything this front end does not compute."""
-        expected = {
-            "window": "hann",
-            "center": True,
-            "mel_scale": "slaney",
-            "mel_norm": "slaney",
-            "power": 2.0,
-            "compression": "logC",
-        }
-        for key, value in expected.items():
-            if pre.get(key, value) != value:
-                raise ValueError(f"unsupported preprocessing {key}={pre[key]!r} (expected {value!r})")
-        return cls(
-            sample_rate=int(pre["sample_rate"]),
-            n_fft=int(pre["n_fft"]),
-            hop_length=int(pre["hop_length"]),
-            n_mels=int(pre["n_mels"]),
-            fmin=float(pre.get("fmin", 0.0)),
-            fmax=None if pre.get("fmax") is None else float(pre["fmax"]),
-            float16_rounding=bool(pre.get("float16_rounding", False)),
-            window_frames=int(pre["window_frames"]),
-            hop_frames=int(pre.get("hop_frames", pre["window_frames"])),
-        )
 
 
 def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
@@ -87,14 +45,13 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return hz
 
 
-def mel_edges(settings: MelSettings) -> np.ndarray:
+def mel_edges(spec: MelSpec) -> np.ndarray:
     """The ``n_mels + 2`` edge frequencies (Hz) of the mel filters: filter *i* spans edges *i* to *i + 2*.
 
     Lets a report name the frequencies of a range of mel bands ("mid: 700-2800 Hz").
     """
-    fmax = settings.sample_rate / 2 if settings.fmax is None else settings.fmax
-    mel_lo, mel_hi = _hz_to_mel(np.array([settings.fmin, fmax]))
-    return _mel_to_hz(np.linspace(mel_lo, mel_hi, settings.n_mels + 2))
+    mel_lo, mel_hi = _hz_to_mel(np.array([spec.fmin, spec.top_hz]))
+    return _mel_to_hz(np.linspace(mel_lo, mel_hi, spec.n_mels + 2))
 
 
 def slaney_mel_filterbank(
@@ -121,35 +78,45 @@ def slaney_mel_filterbank(
     return weights
 
 
-class LogMel(nn.Module):
-    """Pre-padded sample chunks ``(B, samples)`` -> log-mel ``(B, frames, n_mels)``."""
+class MelPower(nn.Module):
+    """Pre-padded sample chunks ``(B, samples)`` -> mel power ``(B, frames, n_mels)``, always in float32."""
 
     window: torch.Tensor
     filters: torch.Tensor
 
-    def __init__(self, settings: MelSettings) -> None:
+    def __init__(self, spec: MelSpec) -> None:
         super().__init__()
-        self.settings = settings
-        self.register_buffer("window", torch.hann_window(settings.n_fft, periodic=True), persistent=False)
-        filters = slaney_mel_filterbank(
-            settings.sample_rate, settings.n_fft, settings.n_mels, settings.fmin, settings.fmax
-        )
+        self.spec = spec
+        self.register_buffer("window", torch.hann_window(spec.n_fft, periodic=True), persistent=False)
+        filters = slaney_mel_filterbank(spec.sample_rate, spec.n_fft, spec.n_mels, spec.fmin, spec.fmax)
         self.register_buffer("filters", torch.from_numpy(filters), persistent=False)
 
     def forward(self, chunks: torch.Tensor) -> torch.Tensor:
-        s = self.settings
-        # The spectrogram is always computed in float32: float16 rounding below is
-        # part of the model's definition, reduced precision elsewhere is not.
+        # The chunks carry their centre padding already (see mtag.audio.windows), hence center=False.
         spec = torch.stft(
             chunks.float(),
-            n_fft=s.n_fft,
-            hop_length=s.hop_length,
+            n_fft=self.spec.n_fft,
+            hop_length=self.spec.hop_length,
             window=self.window,
             center=False,
             return_complex=True,
         )
         power = spec.real.square() + spec.imag.square()
-        mel = torch.matmul(self.filters, power).transpose(1, 2)
-        if s.float16_rounding:
+        return torch.matmul(self.filters, power).transpose(1, 2)
+
+
+class MusicnnLogMel(nn.Module):
+    """musicnn's network input: float16-rounded mel power compressed with ``log10(10000 x + 1)``."""
+
+    def __init__(self, spec: MusicnnLogMelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        self.mel = MelPower(spec)
+
+    def forward(self, chunks: torch.Tensor) -> torch.Tensor:
+        mel = self.mel(chunks)
+        # The float16 rounding is part of the models' definition (SPEC.md pitfall 1); reduced precision
+        # anywhere else in the front end is not, which is why MelPower always computes in float32.
+        if self.spec.float16_rounding:
             mel = mel.clamp(max=FLOAT16_MAX).half().float()
         return torch.log10(10000.0 * mel + 1.0)

@@ -29,7 +29,6 @@ class Vgg(nn.Module):
         self, n_labels: int = 50, n_mels: int = 96, n_frames: int = 187, filters: int = 128, dropout: float = 0.5
     ) -> None:
         super().__init__()
-        self.fixed_frames = n_frames  # the dense layer's input size depends on it: no other window length
         self.input_bn = nn.BatchNorm2d(1, eps=BN_EPS)
         self.blocks = nn.ModuleList(
             ConvReluBn(nn.Conv2d(1 if i == 0 else filters, filters, 3, padding=1)) for i in range(len(POOLS))

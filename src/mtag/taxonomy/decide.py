@@ -94,6 +94,25 @@ class Taxonomy:
         """The labels (in the given order) this table says nothing about, so a caller can warn."""
         return [label for label in labels if label not in self.entries]
 
+    def with_model_genres(self, genres: Mapping[str, str]) -> Taxonomy:
+        """This table plus a model's own ``label -> genre`` mapping (its card's) for labels the table lacks.
+
+        A model trained on a genre data set has labels that are genres
+        (GTZAN's "hiphop"); its card says which, so it tags with no edit of the
+        table.  A genre named like one of the table's (any case) is that genre;
+        others are added at the top of the hierarchy.
+        """
+        if not genres:
+            return self
+        entries, parents = dict(self.entries), dict(self.parents)
+        known = {name.casefold(): name for name in parents}
+        for label, genre in genres.items():
+            if label not in entries:
+                name = known.setdefault(genre.casefold(), genre)
+                parents.setdefault(name, None)
+                entries[label] = Entry(GENRE, name)
+        return Taxonomy(parents, entries, self.path)
+
     def ancestors(self, genre: str) -> tuple[str, ...]:
         """The genre's parent, grandparent, ... (the table is checked to be free of cycles)."""
         chain: list[str] = []

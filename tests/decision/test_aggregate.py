@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mtag.engine.aggregate import aggregate
+from mtag.decision.aggregate import aggregate
 
 #: Four windows, four labels: label 0 ("male vocalists", say) is the top score of three windows.
 SCORES = np.array(

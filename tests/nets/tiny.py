@@ -1,0 +1,64 @@
+"""A tiny network and a model folder for it: any front end, any activation, through mtag's own card."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from safetensors.torch import save
+from torch import nn
+
+from mtag.cards import FrontEndSpec, InputWindow, ModelCard, WeightsRef, write_card
+
+#: The architecture name tests register (``ARCHITECTURES[TINY] = TINY_TARGET``, by monkeypatch).
+TINY, TINY_TARGET = "tiny", "tests.nets.tiny:TinyNet"
+
+
+class TinyNet(nn.Module):
+    """Mean and max of each input feature over time -> one linear layer: learns nothing, scores anything."""
+
+    def __init__(self, n_features: int, n_labels: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(2 * n_features, n_labels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 2:  # a waveform: one feature per sample
+            x = x.unsqueeze(-1)
+        return self.linear(torch.cat([x.mean(dim=1), x.amax(dim=1)], dim=1))
+
+
+def make_model(
+    folder: Path,
+    frontend: FrontEndSpec,
+    *,
+    name: str = "tiny",
+    labels: tuple[str, ...] = ("rockish", "jazzy", "hiss"),
+    genres: dict[str, str] | None = None,
+    activation: str = "sigmoid",
+    window_seconds: float = 2.0,
+    seed: int = 0,
+) -> ModelCard:
+    """Write ``folder/{weights.safetensors,model.json}`` for a :class:`TinyNet` seeded with ``seed``."""
+    torch.manual_seed(seed)
+    features = frontend.features or 1
+    net = TinyNet(features, len(labels))
+    weights = save({k: v.contiguous() for k, v in net.state_dict().items()})
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "weights.safetensors").write_bytes(weights)
+    step = frontend.framing.hop
+    window = round(window_seconds * frontend.sample_rate / step) * step
+    card = ModelCard(
+        name=name,
+        architecture=TINY,
+        params={"n_features": features, "n_labels": len(labels)},
+        frontend=frontend,
+        input=InputWindow(window, window),
+        activation=activation,
+        labels=labels,
+        genres={"rockish": "Rock", "jazzy": "jazz"} if genres is None else genres,
+        weights=WeightsRef("weights.safetensors", hashlib.sha256(weights).hexdigest()),
+        directory=folder,
+    )
+    write_card(card, folder)
+    return card
