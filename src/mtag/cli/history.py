@@ -72,7 +72,7 @@ def undo_command(
             after = " / ".join(report.old) if report.old else "(none)"
             verb = "would restore" if dry_run else "restored"
             console.out.print(
-                f"{escape(str(report.path))}: {verb} {report.field} {escape(before)} -> {escape(after)}",
+                f"{console.shown(report.path)}: {verb} {report.field} {escape(before)} -> {escape(after)}",
                 soft_wrap=True,
             )
 

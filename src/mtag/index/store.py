@@ -45,10 +45,12 @@ from mtag.index.rows import (
     TrackRow,
     decode_scores,
     encode_scores,
-    normalise_path,
+    path_from_db,
+    path_to_db,
 )
 from mtag.index.schema import ANOTHER_INDEX_HINT, ensure_schema
 from mtag.index.transaction import immediate
+from mtag.text import json_text, printable
 
 INDEX_FILE = "index.db"
 
@@ -68,8 +70,11 @@ def _now() -> str:
 
 
 def _json(value: Any) -> str:
-    """JSON text for the index: stable key order, readable non-ASCII genre names, paths as strings."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    """JSON text for the index: stable key order, readable non-ASCII genre names, paths as strings.
+
+    Valid UTF-8 even where a path in it is not (see :func:`mtag.text.json_text`): SQLite refuses anything else.
+    """
+    return json_text(value, sort_keys=True, default=str)
 
 
 def _open_error(path: Path, error: OSError | sqlite3.Error) -> MtagError:
@@ -231,7 +236,7 @@ class Index:
         found = self._one(
             "SELECT 1 FROM tracks WHERE path = ? AND size = ? AND mtime_ns = ? AND analysis_key = ?"
             f" AND status NOT IN ({', '.join('?' * len(RETRY_STATUSES))})",
-            [normalise_path(path), size, mtime_ns, analysis_key, *RETRY_STATUSES],
+            [path_to_db(path), size, mtime_ns, analysis_key, *RETRY_STATUSES],
         )
         return found is not None
 
@@ -249,7 +254,7 @@ class Index:
         not grow the index.
         """
         with self._write():
-            track_id = self._track_id(normalise_path(record.path), run_id)
+            track_id = self._track_id(path_to_db(record.path), run_id)
             self.db["tracks"].update(
                 track_id,
                 {
@@ -258,7 +263,7 @@ class Index:
                     "duration": record.duration,
                     "format": record.format,
                     "status": record.status,
-                    "error": record.error,
+                    "error": None if record.error is None else printable(record.error),
                     "run_id": run_id,
                     "analysis_key": record.analysis_key,
                     "genres": _json(list(record.genres)),
@@ -301,7 +306,7 @@ class Index:
     def track(self, path: str | os.PathLike[str]) -> TrackRow | None:
         """A file's latest analysis with predictions (label order) and segments decoded, or None."""
         with self.db.atomic():  # one snapshot: a concurrent run may be replacing this track
-            rows = list(self.db["tracks"].rows_where("path = ?", [normalise_path(path)]))
+            rows = list(self.db["tracks"].rows_where("path = ?", [path_to_db(path)]))
             if not rows:
                 return None
             track = rows[0]
@@ -314,6 +319,7 @@ class Index:
                 for row in self.db["segments"].rows_where("track_id = ?", [track["id"]], order_by="idx")
             ]
         track["genres"] = json.loads(track["genres"])
+        track["path"] = path_from_db(track["path"])
         return TrackRow(**track, predictions=predictions, segments=segments)
 
     def decided_with(self, path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -325,7 +331,7 @@ class Index:
         """
         options = self._one(
             "SELECT runs.options FROM tracks JOIN runs ON runs.id = tracks.run_id WHERE tracks.path = ?",
-            [normalise_path(path)],
+            [path_to_db(path)],
         )
         return None if options is None else json.loads(options)
 
@@ -337,7 +343,7 @@ class Index:
         ``[]`` means the field is absent.  If the process dies after this, the
         change stays ``pending`` and :meth:`tag_changes` hands it to undo.
         """
-        normalised = normalise_path(path)
+        normalised = path_to_db(path)
         with self._write():
             change = {
                 "track_id": self._track_id(normalised, run_id),
@@ -367,7 +373,8 @@ class Index:
 
     def _update_change(self, change_id: int, values: Mapping[str, Any]) -> None:
         with self._write():
-            self.db["tag_changes"].update(change_id, dict(values))
+            shown = {name: printable(value) if name == "error" else value for name, value in values.items()}
+            self.db["tag_changes"].update(change_id, shown)
 
     def tag_changes(self, run_id: int) -> list[TagChangeRow]:
         """The run's changes undo must look at (``applied`` and ``pending``), in the order they were made.
