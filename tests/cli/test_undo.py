@@ -122,6 +122,7 @@ def test_undo_takes_the_run_asked_for_and_then_the_latest(capsys, tmp_path):
 
 def test_undo_without_runs_or_of_a_missing_run_is_a_usage_error(capsys, tmp_path):
     db = tmp_path / "index.db"
+    Index.open(db).close()  # an index with no runs yet
     code, out, err = mtag(capsys, "undo", "--db", db)
     assert code == 2 and out == "" and "no run has tag changes left to undo" in err
     code, out, err = mtag(capsys, "undo", "7", "--db", db)
@@ -138,3 +139,16 @@ def test_undo_of_a_run_that_changed_nothing_says_so_and_keeps_its_status(capsys,
 
     assert code == 2 and out == "" and f"run {skipping_run} has no tag changes left to undo" in err
     assert run_status(db, skipping_run) == "finished"
+
+
+def test_commands_that_read_the_index_say_it_does_not_exist_and_create_nothing(capsys, tmp_path):
+    typo = tmp_path / "nonexistent" / "index.db"
+    for command in (("runs",), ("undo",), ("undo", "--dry-run"), ("runs", "--json")):
+        code, out, err = mtag(capsys, *command, "--db", typo)
+        assert code == 2 and out == "", command
+        (line,) = err.strip().splitlines()
+        assert line == f"mtag: error: no index at {typo} ('mtag tag' creates it; check the --db path)"
+    assert not (tmp_path / "nonexistent").exists()
+    code, _, err = mtag(capsys, "runs")  # the default index, before any 'mtag tag'
+    assert code == 2 and "no index at" in err
+    assert not any((tmp_path / "data").rglob("*.db"))

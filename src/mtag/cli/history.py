@@ -21,7 +21,7 @@ def runs_command(
     """List the latest runs recorded in the index."""
     from mtag.index import Index
 
-    with Index.open(db) as index:
+    with Index.open(db, create=False) as index:
         runs = index.runs(limit)
     if as_json:
         for run in runs:
@@ -76,7 +76,7 @@ def undo_command(
                 soft_wrap=True,
             )
 
-    with Index.open(db) as index, index.lock_for_run():
+    with Index.open(db, create=False) as index, index.lock_for_run():
         summary = undo_run(index, run, dry_run=dry_run, on_change=show)
     counts = {outcome: summary.count(outcome) for outcome in (RESTORED, ALREADY, CONFLICT, FAILED)}
     if as_json:

@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from mtag import __version__
 from mtag.catalog import user_data_dir
-from mtag.errors import MtagError
+from mtag.errors import MtagError, UsageError
 from mtag.index.lock import RunLock
 from mtag.index.rows import (
     CHANGE_APPLIED,
@@ -48,7 +48,7 @@ from mtag.index.rows import (
     path_from_db,
     path_to_db,
 )
-from mtag.index.schema import ANOTHER_INDEX_HINT, ensure_schema
+from mtag.index.schema import ANOTHER_INDEX_HINT, check_version, ensure_schema
 from mtag.index.transaction import immediate
 from mtag.text import json_text, printable
 
@@ -90,18 +90,36 @@ def _open_error(path: Path, error: OSError | sqlite3.Error) -> MtagError:
     return MtagError(f"cannot open the index: {reason}", path=path, hint=hint)
 
 
-def _connect(path: Path, timeout: float) -> Database:
-    """Open and configure the SQLite file; ``timeout`` is SQLite's busy timeout."""
+def no_index(path: Path) -> UsageError:
+    """What a command that only reads the index says when there is none at ``path``.
+
+    A usage error (exit code 2), as a missing path given to ``mtag tag`` is:
+    almost always a mistyped ``--db``, or ``mtag tag`` never run; nothing was done.
+    """
+    return UsageError(f"no index at {path}", hint="'mtag tag' creates it; check the --db path")
+
+
+def _connect(path: Path, timeout: float, create: bool) -> Database:
+    """Open and configure the SQLite file; ``timeout`` is SQLite's busy timeout.
+
+    Nothing in the file changes before it is known to be an mtag index (or
+    empty, with ``create``): a foreign database is refused as it was found.
+    """
     if path.is_dir():
         raise MtagError("is a folder, not an index file", path=path, hint=ANOTHER_INDEX_HINT)
+    if not create and not path.is_file():  # a reader never leaves an empty index (or its folder) behind a typo
+        raise no_index(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
         # connect(timeout=) sets sqlite3_busy_timeout, i.e. PRAGMA busy_timeout.
         conn = sqlite3.connect(path, timeout=timeout)
     except (OSError, sqlite3.Error) as error:
         raise _open_error(path, error) from error
     try:
         db = Database(conn, execute_plugins=False)
+        if check_version(db, path) == 0 and not create:  # an empty file: not an index yet
+            raise no_index(path)
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
@@ -125,14 +143,17 @@ class Index:
         self._run_locked = False
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0) -> Index:
-        """Open (creating it and its folder if needed) the index at ``path``, default :func:`default_index_path`.
+    def open(cls, path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0, create: bool = True) -> Index:
+        """Open the index at ``path``, default :func:`default_index_path`.
 
+        With ``create`` (what ``mtag tag`` does) a missing index and its folder
+        are created; without it (``runs``, ``undo``, ``inspect --from-index``)
+        a missing one is a :class:`UsageError` and nothing is created.
         ``timeout`` is how long to wait for another process's write
         transaction or, in :meth:`lock_for_run`, for its whole run.
         """
         path = default_index_path() if path is None else Path(path).expanduser()
-        return cls(_connect(path, timeout), path, timeout)
+        return cls(_connect(path, timeout, create), path, timeout)
 
     def close(self) -> None:
         self.db.close()
