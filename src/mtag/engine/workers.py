@@ -75,6 +75,28 @@ def _patiently(step: Callable[[], Any]) -> Any:
                 os._exit(0)
 
 
+def _died(key: int, exitcode: int | None) -> Message:
+    """The failure of the track a worker was decoding when it died.
+
+    Not blamed on the file: a worker is far more often killed from outside
+    (the OOM killer, a ``kill``) than crashed by a file, and a failed track is
+    retried by the next run, which tells the two apart.
+    """
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+    else:
+        how = f"exit code {exitcode}"
+    return Message(
+        key,
+        "failed",
+        error=f"the decoder process died while decoding it ({how})",
+        hint="run the same command again to retry it; if it dies on this file every time, the file is damaged",
+    )
+
+
 @dataclass
 class _Worker:
     process: BaseProcess
@@ -161,14 +183,7 @@ class WorkerPool:
             replacement = self._start_worker()
             for key, job in worker.assigned.items():
                 if key == crashed:
-                    self._pending.append(
-                        Message(
-                            key,
-                            "failed",
-                            error=f"the decoder crashed (exit code {worker.process.exitcode})",
-                            hint="the file is probably damaged; try re-encoding it",
-                        )
-                    )
+                    self._pending.append(_died(key, worker.process.exitcode))
                 else:  # its messages, if any, were lost with the worker: decode it again
                     self._assign(replacement, job)
             self._close_queues(worker)
