@@ -483,13 +483,13 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from Linux's /proc")
-def test_decode_workers_exit_when_the_main_process_is_killed(tmp_path):
+def test_decode_workers_exit_when_the_main_process_is_killed_and_leave_nothing_behind(tmp_path):
     root, db = tmp_path / "lib", tmp_path / "index.db"
     for i in range(24):
         write_music(root / f"song{i:02d}.flac", 8.0, seed=i)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     command = [sys.executable, "-m", "mtag", "tag", str(root), "--db", str(db), "--workers", "2"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while process.poll() is None and _finished_tracks(db) < 1 and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -502,6 +502,9 @@ def test_decode_workers_exit_when_the_main_process_is_killed(tmp_path):
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers), "decode workers outlived the run"
+    # stderr ends when the last process holding it (multiprocessing's resource tracker) has exited
+    _, err = process.communicate(timeout=30)
+    assert "leaked semaphore" not in err and "resource_tracker" not in err, err
 
 
 # Failures ---------------------------------------------------------------------------------------------
