@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from mtag.index import Index
@@ -152,3 +155,20 @@ def test_commands_that_read_the_index_say_it_does_not_exist_and_create_nothing(c
     code, _, err = mtag(capsys, "runs")  # the default index, before any 'mtag tag'
     assert code == 2 and "no index at" in err
     assert not any((tmp_path / "data").rglob("*.db"))
+
+
+def test_runs_in_an_80_column_pipe_shows_whole_start_times(tmp_path):
+    db = tmp_path / "index.db"
+    with Index.open(db) as index, index.lock_for_run():
+        run = index.start_run("/home/someone/models/musicnn-msd-finetuned", {})
+        statuses = {"tagged": 2900, "kept": 150, "failed": 12, "no-genre": 40, "too-short": 8, "silent": 10}
+        index.finish_run(run, {"files": 3120, "statuses": statuses})
+        started = index.run(run).started[:19]
+    env = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    command = [sys.executable, "-m", "mtag", "runs", "--db", str(db)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout  # a pipe: 80 columns
+
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert started in out and "finished" in out and "3120" in out
+    assert "tagged" in out and "too-short 8" in out

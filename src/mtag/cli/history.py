@@ -38,14 +38,32 @@ def runs_command(
                 }
             )
         return
-    table = Table(show_edge=False)
-    for column in ("run", "started", "status", "model", "files", "statuses"):
-        table.add_column(column)
+    rows = []
     for run in runs:
         summary = run.summary or {}
         statuses = ", ".join(f"{name} {count}" for name, count in (summary.get("statuses") or {}).items())
-        table.add_row(str(run.id), run.started[:19], run.status, run.model, str(summary.get("files", "")), statuses)
-    console.out.print(table)
+        rows.append((str(run.id), run.started[:19], run.status, run.model, str(summary.get("files", "")), statuses))
+    console.out.print(_runs_table(rows))
+
+
+def _runs_table(rows: list[tuple[str, ...]]) -> Table:
+    """The runs as a table that fits 80 columns (a pipe, a small terminal) without cutting a value short.
+
+    Rich shrinks every column of a table too wide for the console, cutting
+    the start time to "2026-11-30T07:1…".  The short columns (id, start time,
+    status, file count) are never wrapped nor shrunk; the model (a folder path
+    can be long) and the statuses wrap onto more lines instead.
+    """
+    table = Table(show_edge=False)
+    for position, column in enumerate(("run", "started", "status", "model", "files", "statuses")):
+        widest = max((len(row[position]) for row in rows), default=0)
+        if column in ("model", "statuses"):
+            table.add_column(column, overflow="fold", min_width=len(column) + 2)
+        else:
+            table.add_column(column, no_wrap=True, min_width=max(widest, len(column)))
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def undo_command(
