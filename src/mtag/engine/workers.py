@@ -33,6 +33,7 @@ from multiprocessing.connection import wait as wait_for
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from mtag import logs
 from mtag.engine.decoding import Message, TrackJob, decode_track
 
 #: Result-queue capacity per worker: enough to keep the model fed while a
@@ -53,6 +54,7 @@ def _serve(jobs: Any, results: Any, current: Any) -> None:
     stops the workers, so a worker ignores it instead of printing a traceback.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logs.show_warnings()  # a spawned process starts without the CLI's handler
     orphaned = partial(_release_semaphores, jobs, results)
     while (job := _patiently(partial(jobs.get, timeout=POLL_SECONDS), orphaned)) is not _STOP:
         current.value = job.key
