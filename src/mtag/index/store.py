@@ -214,7 +214,7 @@ class Index:
             run = {
                 "started": _now(),
                 "status": RUN_RUNNING,
-                "model": model,
+                "model": printable(model),  # a model folder's name need not be UTF-8 either
                 "options": _json(dict(options)),
                 "mtag_version": __version__,
             }
@@ -282,7 +282,7 @@ class Index:
                     "size": record.size,
                     "mtime_ns": record.mtime_ns,
                     "duration": record.duration,
-                    "format": record.format,
+                    "format": None if record.format is None else printable(record.format),
                     "status": record.status,
                     "error": None if record.error is None else printable(record.error),
                     "run_id": run_id,
