@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Optional
 
 import typer
@@ -46,7 +47,7 @@ def runs_command(
     console.out.print(_runs_table(rows))
 
 
-def _runs_table(rows: list[tuple[str, ...]]) -> Table:
+def _runs_table(rows: Sequence[tuple[str, ...]]) -> Table:
     """The runs as a table that fits 80 columns (a pipe, a small terminal) without cutting a value short.
 
     Rich shrinks every column of a table too wide for the console, cutting

@@ -95,7 +95,7 @@ def _release_semaphores(*queues: Any) -> None:
     ``_rlock``, ``_wlock`` and ``_sem`` are private to multiprocessing, hence
     the defensive lookups.)
     """
-    from _multiprocessing import sem_unlink
+    from _multiprocessing import sem_unlink  # type: ignore[import-not-found]  # CPython's C half: no stubs
     from multiprocessing import resource_tracker
 
     for channel in queues:
