@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from os import PathLike
 
+from mtag.text import printable
+
 #: Exit codes shared by every command.
 EXIT_OK = 0
 EXIT_FAILED = 1  # some input failed; the rest was processed
@@ -31,8 +33,9 @@ class MtagError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
+        """The one line a user sees: printable even where a file name is not valid UTF-8."""
         line = self.message if self.path is None else f"{self.path}: {self.message}"
-        return f"{line} ({self.hint})" if self.hint else line
+        return printable(f"{line} ({self.hint})" if self.hint else line)
 
 
 class UsageError(MtagError):

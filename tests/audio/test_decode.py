@@ -18,8 +18,10 @@ from mtag.audio.decode import (
     load_audio,
     probe,
     stream_audio,
+    stream_channels,
 )
 from mtag.errors import AudioError
+from tests.engine.helpers import deadline
 from tests.reference import reference_audio
 
 from .synth import FORMATS, chirp, native_rate, tone, write_samples, write_tone
@@ -295,6 +297,16 @@ def test_folder(tmp_path: Path) -> None:
     with pytest.raises(AudioError) as caught:
         stream_audio(tmp_path)
     _assert_one_line(caught.value, tmp_path, "folder")
+
+
+def test_a_fifo_is_refused_without_being_opened(tmp_path: Path) -> None:
+    path = tmp_path / "x.mp3"
+    os.mkfifo(path)  # FFmpeg's open of it would wait for a writer forever
+    with deadline(10):
+        for call in (stream_audio, probe, stream_channels):
+            with pytest.raises(AudioError) as caught:
+                call(path)
+            _assert_one_line(caught.value, path, "is a FIFO, not a regular file")
 
 
 def test_empty_file(tmp_path: Path) -> None:

@@ -131,6 +131,16 @@ def test_inspect_bad_inputs_fail_one_line_each_and_the_rest_still_runs(capsys, t
         assert line.startswith(f"mtag: error: {path}:")
 
 
+def test_a_decoder_warning_is_shown_once_with_the_mtag_prefix(capsys, tmp_path, song):
+    truncated = tmp_path / "truncated.flac"
+    whole = song.read_bytes()
+    truncated.write_bytes(whole[: len(whole) * 6 // 10])  # its last packet is cut short
+    code, _, err = mtag(capsys, "inspect", str(truncated))  # decodes it twice: for the model and for the diagnostics
+    assert code == 0
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"mtag: warning: {truncated}: skipped 1 undecodable packet(s), the first at ")
+
+
 def test_verbose_shows_the_traceback(capsys, tmp_path):
     junk = tmp_path / "junk.wav"
     junk.write_bytes(b"\0" * 10)

@@ -138,7 +138,8 @@ def test_from_index_shows_what_the_run_stored(capsys, tracks, tmp_path):
 
 def test_from_index_errors(capsys, tracks, tmp_path):
     code, _, err = mtag(capsys, "inspect", tracks[0], "--from-index", "--db", tmp_path / "none.db")
-    assert code == 1 and "no index at" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "no index at" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "none.db").exists()
     db = tmp_path / "index.db"
     library = tmp_path / "library"
     library.mkdir()

@@ -19,6 +19,7 @@ from mtag.index import Index
 from mtag.index.lock import RunLock
 from mtag.tags import read_field, write_tags
 from mtag.taxonomy import merge_genres
+from tests.engine.helpers import deadline
 from tests.library.helpers import (
     SUBFOLDER,
     TAGGABLE,
@@ -482,13 +483,13 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from Linux's /proc")
-def test_decode_workers_exit_when_the_main_process_is_killed(tmp_path):
+def test_decode_workers_exit_when_the_main_process_is_killed_and_leave_nothing_behind(tmp_path):
     root, db = tmp_path / "lib", tmp_path / "index.db"
     for i in range(24):
         write_music(root / f"song{i:02d}.flac", 8.0, seed=i)
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     command = [sys.executable, "-m", "mtag", "tag", str(root), "--db", str(db), "--workers", "2"]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while process.poll() is None and _finished_tracks(db) < 1 and time.monotonic() < deadline:
         time.sleep(0.005)
@@ -501,6 +502,9 @@ def test_decode_workers_exit_when_the_main_process_is_killed(tmp_path):
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers), "decode workers outlived the run"
+    # stderr ends when the last process holding it (multiprocessing's resource tracker) has exited
+    _, err = process.communicate(timeout=30)
+    assert "leaked semaphore" not in err and "resource_tracker" not in err, err
 
 
 # Failures ---------------------------------------------------------------------------------------------
@@ -583,3 +587,48 @@ def test_a_folder_without_audio_says_so(capsys, tmp_path):
     assert code == 0 and out == ""
     assert f"no audio files found in {tmp_path / 'lib'}" in err and "flac" in err
     assert not (tmp_path / "index.db").exists()  # no run recorded for nothing
+
+
+def test_special_files_are_left_out_and_a_fifo_named_explicitly_fails_in_one_line(capsys, tmp_path):
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    song = write_music(root / "song.flac")
+    fifo = root / "x.mp3"
+    os.mkfifo(fifo)  # nothing will ever write to it: a decoder that opened it would wait forever
+
+    with deadline(60):
+        code, result, reports = tag_json(capsys, root, db)
+        assert code == 0 and set(reports) == {song} and reports[song]["status"] == "tagged"
+        assert result["special_files"] == {"FIFO": 1}
+        code, out, _ = tag(capsys, root, db, "--force")
+        assert code == 0 and "left out 1 FIFO named like audio files" in out
+
+        for command in (("tag", fifo, "--db", db), ("tag", fifo, "--dry-run"), ("inspect", fifo)):
+            code, out, err = mtag(capsys, *command)
+            assert code == 1, command
+            (line,) = err.strip().splitlines()
+            assert line.startswith("mtag: ") and f"{fifo}: is a FIFO, not a regular file" in line
+
+
+def test_a_file_name_that_is_not_utf8_is_tagged_indexed_shown_and_undone_like_any_other(capsys, tmp_path):
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    latin1 = Path(os.fsdecode(bytes(root) + b"/caf\xe9.flac"))  # a name from an old Latin-1 collection
+    paths = [write_music(root / "a.flac"), write_music(latin1, seed=1), write_music(root / "d.flac", seed=2)]
+
+    code, out, err = tag(capsys, root, db, "--json")
+
+    assert code == 0, err
+    out.encode("utf-8")  # valid UTF-8 on stdout, one JSON line
+    reports = {os.fsencode(track["path"]): track for track in json.loads(out)["tracks"]}
+    assert set(reports) == {os.fsencode(path) for path in paths}  # the exact bytes come back from the JSON
+    for path in paths:  # the files after the odd name are tagged too
+        assert reports[os.fsencode(path)]["status"] == "tagged" and genre(path), path
+    with Index.open(db) as index:
+        stored = {row["path"] for row in index.db["tracks"].rows}
+        assert f"fsbytes:{root}/caf%E9.flac" in stored and f"{root}/a.flac" in stored
+        assert index.track(latin1).path == str(latin1) and index.track(latin1).genres
+
+    code, out, err = mtag(capsys, "inspect", latin1, "--from-index", "--db", db)
+    assert code == 0 and "caf\\xe9.flac" in out, err  # the byte shown escaped, as ls -b shows it
+    code, out, err = mtag(capsys, "undo", "--db", db)
+    assert code == 0 and f"{root}/caf\\xe9.flac: restored genre" in out, err
+    assert all(genre(path) == [] for path in paths)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from mtag.index import Index
@@ -122,6 +125,7 @@ def test_undo_takes_the_run_asked_for_and_then_the_latest(capsys, tmp_path):
 
 def test_undo_without_runs_or_of_a_missing_run_is_a_usage_error(capsys, tmp_path):
     db = tmp_path / "index.db"
+    Index.open(db).close()  # an index with no runs yet
     code, out, err = mtag(capsys, "undo", "--db", db)
     assert code == 2 and out == "" and "no run has tag changes left to undo" in err
     code, out, err = mtag(capsys, "undo", "7", "--db", db)
@@ -138,3 +142,33 @@ def test_undo_of_a_run_that_changed_nothing_says_so_and_keeps_its_status(capsys,
 
     assert code == 2 and out == "" and f"run {skipping_run} has no tag changes left to undo" in err
     assert run_status(db, skipping_run) == "finished"
+
+
+def test_commands_that_read_the_index_say_it_does_not_exist_and_create_nothing(capsys, tmp_path):
+    typo = tmp_path / "nonexistent" / "index.db"
+    for command in (("runs",), ("undo",), ("undo", "--dry-run"), ("runs", "--json")):
+        code, out, err = mtag(capsys, *command, "--db", typo)
+        assert code == 2 and out == "", command
+        (line,) = err.strip().splitlines()
+        assert line == f"mtag: error: no index at {typo} ('mtag tag' creates it; check the --db path)"
+    assert not (tmp_path / "nonexistent").exists()
+    code, _, err = mtag(capsys, "runs")  # the default index, before any 'mtag tag'
+    assert code == 2 and "no index at" in err
+    assert not any((tmp_path / "data").rglob("*.db"))
+
+
+def test_runs_in_an_80_column_pipe_shows_whole_start_times(tmp_path):
+    db = tmp_path / "index.db"
+    with Index.open(db) as index, index.lock_for_run():
+        run = index.start_run("/home/someone/models/musicnn-msd-finetuned", {})
+        statuses = {"tagged": 2900, "kept": 150, "failed": 12, "no-genre": 40, "too-short": 8, "silent": 10}
+        index.finish_run(run, {"files": 3120, "statuses": statuses})
+        started = index.run(run).started[:19]
+    env = {name: value for name, value in os.environ.items() if name not in ("COLUMNS", "LINES")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    command = [sys.executable, "-m", "mtag", "runs", "--db", str(db)]
+    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout  # a pipe: 80 columns
+
+    assert max(len(line) for line in out.splitlines()) <= 80
+    assert started in out and "finished" in out and "3120" in out
+    assert "tagged" in out and "too-short 8" in out

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mtag.errors import MtagError
+from mtag.errors import MtagError, UsageError
 from mtag.index import SCHEMA_VERSION, Index, default_index_path
 
 
@@ -64,3 +64,32 @@ def test_another_programs_database_is_not_taken_over(db_path: Path) -> None:
     with pytest.raises(MtagError, match="not an mtag index"):
         Index.open(db_path)
     assert sqlite3.connect(db_path).execute("SELECT name FROM sqlite_master").fetchall() == [("photos",)]
+
+
+def test_another_programs_database_is_refused_without_a_byte_changed(db_path: Path) -> None:
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO photos (name) VALUES ('beach.jpg')")
+    conn.close()
+    before = db_path.read_bytes()
+    with pytest.raises(MtagError, match="not an mtag index"):
+        Index.open(db_path)
+    assert db_path.read_bytes() == before  # its journal mode was switched to WAL before the check, once
+    assert sorted(p.name for p in db_path.parent.iterdir()) == [db_path.name]  # no -wal, -shm or .lock
+    assert sqlite3.connect(db_path).execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+def test_opening_only_to_read_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such" / "index.db"
+    with pytest.raises(UsageError, match="no index at") as caught:
+        Index.open(missing, create=False)
+    assert str(missing) in str(caught.value) and caught.value.exit_code == 2
+    assert not (tmp_path / "no").exists()
+    empty = tmp_path / "empty.db"
+    empty.touch()  # not an index yet: a reader leaves it as it is
+    with pytest.raises(UsageError, match="no index at"):
+        Index.open(empty, create=False)
+    assert empty.read_bytes() == b""
+    Index.open(tmp_path / "index.db").close()
+    with Index.open(tmp_path / "index.db", create=False) as index:
+        assert index.runs() == []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
 
 from mtag.errors import UsageError
-from mtag.library.discover import find_audio_files
+from mtag.library.discover import discover, find_audio_files
 
 
 def touch(*paths: Path) -> None:
@@ -91,3 +92,15 @@ def test_user_folder_is_expanded(tmp_path, monkeypatch):
     touch(tmp_path / "Music" / "a.m4a")
     assert find_audio_files([Path("~") / "Music"]) == [tmp_path / "Music" / "a.m4a"]
     assert os.path.isabs(find_audio_files(["~/Music/a.m4a"])[0])
+
+
+def test_special_files_named_like_audio_are_left_out_and_counted_by_kind(library, tmp_path):
+    os.mkfifo(library / "album" / "x.mp3")  # opening it would wait forever for a writer
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.bind(str(library / "s.ogg"))
+        (library / "null.wav").symlink_to(os.devnull)  # a link counts as what it points to
+
+        found = discover([library])
+
+    assert found.files == find_audio_files([library]) and len(found.files) == 5
+    assert dict(found.special) == {"FIFO": 1, "socket": 1, "device": 1}

@@ -170,8 +170,24 @@ def load_audio(path: str | PathLike[str], sample_rate: int = 16000) -> np.ndarra
 # -- opening -------------------------------------------------------------------
 
 
+def special_kind(mode: int) -> str | None:
+    """``None`` for a regular file, else what it is: "FIFO", "socket", "device" or "special file"."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
 def _check_file(path: Path) -> None:
-    """Fail early, with a precise message, on what FFmpeg would report vaguely."""
+    """Fail early, with a precise message, on what FFmpeg would report vaguely, or hang on.
+
+    Every decode checks here before FFmpeg opens the file, so no open can block.
+    """
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -183,6 +199,11 @@ def _check_file(path: Path) -> None:
     if stat.S_ISDIR(info.st_mode):
         raise AudioError(
             "is a folder, not an audio file", path=path, hint="give the audio files in it"
+        )
+    kind = special_kind(info.st_mode)
+    if kind is not None:  # opening a FIFO would wait forever for a writer; never open one
+        raise AudioError(
+            f"is a {kind}, not a regular file", path=path, hint="give the audio file itself"
         )
     if stat.S_ISREG(info.st_mode) and info.st_size == 0:
         raise AudioError("file is empty", path=path, hint=_HINT_DAMAGED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Optional
 
 import typer
@@ -21,7 +22,7 @@ def runs_command(
     """List the latest runs recorded in the index."""
     from mtag.index import Index
 
-    with Index.open(db) as index:
+    with Index.open(db, create=False) as index:
         runs = index.runs(limit)
     if as_json:
         for run in runs:
@@ -38,14 +39,32 @@ def runs_command(
                 }
             )
         return
-    table = Table(show_edge=False)
-    for column in ("run", "started", "status", "model", "files", "statuses"):
-        table.add_column(column)
+    rows = []
     for run in runs:
         summary = run.summary or {}
         statuses = ", ".join(f"{name} {count}" for name, count in (summary.get("statuses") or {}).items())
-        table.add_row(str(run.id), run.started[:19], run.status, run.model, str(summary.get("files", "")), statuses)
-    console.out.print(table)
+        rows.append((str(run.id), run.started[:19], run.status, run.model, str(summary.get("files", "")), statuses))
+    console.out.print(_runs_table(rows))
+
+
+def _runs_table(rows: Sequence[tuple[str, ...]]) -> Table:
+    """The runs as a table that fits 80 columns (a pipe, a small terminal) without cutting a value short.
+
+    Rich shrinks every column of a table too wide for the console, cutting
+    the start time to "2026-11-30T07:1…".  The short columns (id, start time,
+    status, file count) are never wrapped nor shrunk; the model (a folder path
+    can be long) and the statuses wrap onto more lines instead.
+    """
+    table = Table(show_edge=False)
+    for position, column in enumerate(("run", "started", "status", "model", "files", "statuses")):
+        widest = max((len(row[position]) for row in rows), default=0)
+        if column in ("model", "statuses"):
+            table.add_column(column, overflow="fold", min_width=len(column) + 2)
+        else:
+            table.add_column(column, no_wrap=True, min_width=max(widest, len(column)))
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def undo_command(
@@ -72,11 +91,11 @@ def undo_command(
             after = " / ".join(report.old) if report.old else "(none)"
             verb = "would restore" if dry_run else "restored"
             console.out.print(
-                f"{escape(str(report.path))}: {verb} {report.field} {escape(before)} -> {escape(after)}",
+                f"{console.shown(report.path)}: {verb} {report.field} {escape(before)} -> {escape(after)}",
                 soft_wrap=True,
             )
 
-    with Index.open(db) as index, index.lock_for_run():
+    with Index.open(db, create=False) as index, index.lock_for_run():
         summary = undo_run(index, run, dry_run=dry_run, on_change=show)
     counts = {outcome: summary.count(outcome) for outcome in (RESTORED, ALREADY, CONFLICT, FAILED)}
     if as_json:

@@ -128,15 +128,12 @@ def inspect_command(
 
 def _stored(files: list[Path], db: Path | None, taxonomy: Path | None) -> Iterator[Inspection | MtagError]:
     """``--from-index``: each file's stored analysis, or the error saying why there is none."""
-    from mtag.index import Index, default_index_path
+    from mtag.index import Index
     from mtag.inspection.report import from_index
     from mtag.taxonomy import load_taxonomy
 
     table = load_taxonomy(taxonomy)
-    location = default_index_path() if db is None else db.expanduser()
-    if not location.is_file():
-        raise MtagError(f"no index at {location}", hint="run 'mtag tag' on the files first, or give --db")
-    with Index.open(location) as index:
+    with Index.open(db, create=False) as index:
         for path in files:
             try:
                 yield from_index(index, path, table)

@@ -42,12 +42,12 @@ def print_inspection(inspection: Inspection, labels: int, plotted: Path | None =
     if inspection.explanation is not None:
         _explanation(inspection.explanation)
     if plotted is not None:
-        console.out.print(f"plot: {escape(str(plotted))}", soft_wrap=True)
+        console.out.print(f"plot: {console.shown(plotted)}", soft_wrap=True)
     console.out.print()
 
 
 def _header(i: Inspection) -> None:
-    console.out.print(f"[bold]{escape(str(i.path))}[/]", soft_wrap=True)
+    console.out.print(f"[bold]{console.shown(i.path)}[/]", soft_wrap=True)
     if i.info is not None:
         info = i.info
         rate = f"{info.sample_rate / 1000:g} kHz"

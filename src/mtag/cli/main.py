@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from mtag import __version__
+from mtag import __version__, interrupts, logs
 from mtag.cli import console
 from mtag.cli.history import runs_command, undo_command
 from mtag.cli.inspect import inspect_command
@@ -53,6 +53,8 @@ def main(
 
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point: user errors become one line and an exit code."""
+    interrupts.install()
+    logs.show_warnings()
     try:
         app(args=argv, prog_name="mtag")
     except MtagError as error:

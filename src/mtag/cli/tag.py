@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -33,6 +34,7 @@ from mtag.cli.options import (
 )
 from mtag.cli.progress import RunProgress
 from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
+from mtag.text import printable
 
 if TYPE_CHECKING:
     from mtag.library.tagging import RunSummary, TrackReport
@@ -73,16 +75,18 @@ def tag_command(
     'mtag undo' restores the tags a run changed.
     """
     from mtag.index import Index, default_index_path
-    from mtag.library.discover import find_audio_files
+    from mtag.library.discover import discover
     from mtag.library.session import SessionOptions, build_session
     from mtag.library.tagging import TagOptions
 
-    files = find_audio_files(paths)
+    found = discover(paths)
+    files = found.files
     if not files:  # a folder of unsupported files, or the wrong folder: say so, load no model, record no run
         from mtag.audio.decode import SUPPORTED_EXTENSIONS
 
         names = ", ".join(sorted(ext.lstrip(".") for ext in SUPPORTED_EXTENSIONS))
-        console.report_problem(f"no audio files found in {', '.join(map(str, paths))} (mtag reads {names})")
+        shown = ", ".join(printable(str(path)) for path in paths)
+        console.report_problem(f"no audio files found in {shown} (mtag reads {names}){_left_out(found.special)}")
         return  # nothing to do is not a failure (a nightly run over an empty inbox folder)
     session = build_session(
         SessionOptions(
@@ -129,7 +133,7 @@ def tag_command(
         if dry_run:  # reads the index where there is one (stored analyses make the preview instant), never writes
             location = default_index_path() if db is None else db.expanduser()
             with contextlib.ExitStack() as stack:
-                index = stack.enter_context(Index.open(location)) if location.is_file() else None
+                index = stack.enter_context(Index.open(location, create=False)) if location.is_file() else None
                 on_track = stack.enter_context(RunProgress(len(files), session.engine))
                 summary = session.run(files, index, lambda r: (record(r), on_track(r)))
         else:
@@ -140,18 +144,31 @@ def tag_command(
         console.err.print(f"mtag: interrupted after {done} of {len(files)} files{again}")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     if as_json:
-        console.print_json_line({**summary.to_dict(), "tracks": [r.to_dict() for r in reports]})
+        special = dict(sorted(found.special.items()))
+        console.print_json_line(
+            {**summary.to_dict(), "special_files": special, "tracks": [r.to_dict() for r in reports]}
+        )
     else:
         _print_summary(summary, dry_run)
+        if found.special:
+            console.out.print(_left_out(found.special).removeprefix("; "), soft_wrap=True)
     if summary.failures:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _left_out(special: Counter[str]) -> str:
+    """The "; left out 2 FIFOs, ..." clause for the special files discovery passed over, else ""."""
+    if not special:
+        return ""
+    kinds = ", ".join(f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in sorted(special.items()))
+    return f"; left out {kinds} named like audio files (mtag reads regular files only)"
 
 
 def _print_change(report: TrackReport) -> None:
     for field, (old, new) in report.changes.items():
         before = " / ".join(old) if old else "(none)"
         console.out.print(
-            f"{escape(str(report.path))}: {field} {escape(before)} -> {escape(' / '.join(new))}", soft_wrap=True
+            f"{console.shown(report.path)}: {field} {escape(before)} -> {escape(' / '.join(new))}", soft_wrap=True
         )
 
 
@@ -175,4 +192,4 @@ def _print_summary(summary: RunSummary, dry_run: bool) -> None:
         f"{summary.files} files in {summary.seconds:.1f} s ({speed}{summary.windows} windows)", soft_wrap=True
     )
     for report in summary.failures:
-        console.out.print(f"[red]failed[/]: {escape(report.error or str(report.path))}", soft_wrap=True)
+        console.out.print(f"[red]failed[/]: {escape(printable(report.error or str(report.path)))}", soft_wrap=True)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mtag import interrupts
 from mtag.audio.decode import probe, stream_audio
 from mtag.audio.windows import Window, WindowPlan, iter_windows
 from mtag.errors import AudioError, MtagError
@@ -86,12 +87,22 @@ class _Level:
 
 
 def decode_track(job: TrackJob) -> Iterator[Message]:
-    """Decode ``job`` into messages; never raises for a bad file (it becomes a ``failed`` message)."""
+    """Decode ``job`` into messages; never raises for a bad file (it becomes a ``failed`` message).
+
+    Ctrl-C is not a bad file: in the main process (``workers=0``) a SIGINT
+    during the decode raises ``KeyboardInterrupt`` here, even where FFmpeg
+    reported it as an error and PyAV lost the interrupt (see :mod:`mtag.interrupts`).
+    """
+    before = interrupts.count()
     try:
-        yield from _decode(job)
+        for message in _decode(job):
+            interrupts.raise_if_interrupted_since(before)
+            yield message
     except MtagError as error:
+        interrupts.raise_if_interrupted_since(before)
         yield Message(job.key, "failed", error=error.message, hint=error.hint)
     except Exception as error:  # a bug or an FFmpeg surprise: fail this track, keep the run going
+        interrupts.raise_if_interrupted_since(before)
         yield Message(job.key, "failed", error=f"unexpected error: {error!r}", detail=traceback.format_exc())
 
 

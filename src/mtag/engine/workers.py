@@ -20,6 +20,7 @@ decoding half of the engine, never torch.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -32,6 +33,7 @@ from multiprocessing.connection import wait as wait_for
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from mtag import logs
 from mtag.engine.decoding import Message, TrackJob, decode_track
 
 #: Result-queue capacity per worker: enough to keep the model fed while a
@@ -52,19 +54,22 @@ def _serve(jobs: Any, results: Any, current: Any) -> None:
     stops the workers, so a worker ignores it instead of printing a traceback.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while (job := _patiently(partial(jobs.get, timeout=POLL_SECONDS))) is not _STOP:
+    logs.show_warnings()  # a spawned process starts without the CLI's handler
+    orphaned = partial(_release_semaphores, jobs, results)
+    while (job := _patiently(partial(jobs.get, timeout=POLL_SECONDS), orphaned)) is not _STOP:
         current.value = job.key
         for message in decode_track(job):
-            _patiently(partial(results.put, message, timeout=POLL_SECONDS))
+            _patiently(partial(results.put, message, timeout=POLL_SECONDS), orphaned)
         current.value = _IDLE
 
 
-def _patiently(step: Callable[[], Any]) -> Any:
+def _patiently(step: Callable[[], Any], orphaned: Callable[[], None]) -> Any:
     """Retry a queue operation that timed out, as long as the main process lives.
 
     A main process killed with ``kill -9`` cannot stop its workers; without
     this a worker would wait forever on a full result queue or an empty job
     queue (it holds both ends itself, so it never sees an end of file).
+    ``orphaned`` runs before the worker exits on its own.
     """
     while True:
         try:
@@ -72,7 +77,56 @@ def _patiently(step: Callable[[], Any]) -> Any:
         except (queue.Empty, queue.Full):
             parent = multiprocessing.parent_process()
             if parent is not None and not parent.is_alive():
+                orphaned()
                 os._exit(0)
+
+
+def _release_semaphores(*queues: Any) -> None:
+    """Remove the named semaphores of a dead main process's queues, as its exit would have.
+
+    Under ``spawn`` each queue's locks are named POSIX semaphores, registered
+    with multiprocessing's resource tracker by the main process and removed by
+    it at exit.  A main process killed with ``kill -9`` removes nothing; the
+    tracker then removes them itself once every process holding its pipe (the
+    workers too) has exited, and prints "resource_tracker: There appear to be
+    12 leaked semaphore objects" on the user's terminal.  The workers outlive
+    the main process and hold the same semaphores, so they do the removal
+    instead, and the tracker has nothing left to report.  (The queues'
+    ``_rlock``, ``_wlock`` and ``_sem`` are private to multiprocessing, hence
+    the defensive lookups.)
+    """
+    from _multiprocessing import sem_unlink  # type: ignore[import-not-found]  # CPython's C half: no stubs
+    from multiprocessing import resource_tracker
+
+    for channel in queues:
+        for lock in (getattr(channel, name, None) for name in ("_rlock", "_wlock", "_sem")):
+            name = getattr(getattr(lock, "_semlock", None), "name", None)
+            if name:
+                with contextlib.suppress(Exception):  # already gone: nothing to do
+                    sem_unlink(name)
+                    resource_tracker.unregister(name, "semaphore")
+
+
+def _died(key: int, exitcode: int | None) -> Message:
+    """The failure of the track a worker was decoding when it died.
+
+    Not blamed on the file: a worker is far more often killed from outside
+    (the OOM killer, a ``kill``) than crashed by a file, and a failed track is
+    retried by the next run, which tells the two apart.
+    """
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+    else:
+        how = f"exit code {exitcode}"
+    return Message(
+        key,
+        "failed",
+        error=f"the decoder process died while decoding it ({how})",
+        hint="run the same command again to retry it; if it dies on this file every time, the file is damaged",
+    )
 
 
 @dataclass
@@ -161,14 +215,7 @@ class WorkerPool:
             replacement = self._start_worker()
             for key, job in worker.assigned.items():
                 if key == crashed:
-                    self._pending.append(
-                        Message(
-                            key,
-                            "failed",
-                            error=f"the decoder crashed (exit code {worker.process.exitcode})",
-                            hint="the file is probably damaged; try re-encoding it",
-                        )
-                    )
+                    self._pending.append(_died(key, worker.process.exitcode))
                 else:  # its messages, if any, were lost with the worker: decode it again
                     self._assign(replacement, job)
             self._close_queues(worker)

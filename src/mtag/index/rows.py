@@ -12,6 +12,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 import numpy as np
 
@@ -53,6 +54,38 @@ def normalise_path(path: str | os.PathLike[str]) -> str:
     identity in the index; ``abspath`` keeps the path the user scanned.
     """
     return os.path.abspath(os.fspath(path))
+
+
+#: Marks a stored path that is not valid UTF-8 (see :func:`path_to_db`).  Stored paths are absolute,
+#: so none that is stored as it is can start with it.
+BYTES_PREFIX = "fsbytes:"
+#: Printable ASCII stays as it is in an escaped path; "%" and every other byte become %XX.
+_KEPT_AS_IS = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def path_to_db(path: str | os.PathLike[str]) -> str:
+    """The text a file is stored under: :func:`normalise_path`, and lossless for any file name.
+
+    SQLite text must be valid UTF-8, and a file name need not be (a Latin-1
+    ``caf\\xe9.flac`` arrives as ``caf\\udce9.flac``).  A name that is valid
+    UTF-8 -- nearly all -- is stored as it is, so the index stays readable
+    and queryable; any other is stored as ``fsbytes:`` and its bytes
+    percent-encoded (``fsbytes:/music/caf%E9.flac``), which
+    :func:`path_from_db` turns back into the very same name.
+    """
+    normalised = normalise_path(path)
+    try:
+        normalised.encode("utf-8")
+    except UnicodeEncodeError:
+        return BYTES_PREFIX + quote_from_bytes(os.fsencode(normalised), safe=_KEPT_AS_IS)
+    return normalised
+
+
+def path_from_db(text: str) -> str:
+    """The inverse of :func:`path_to_db`: the file's path as Python names it (surrogate-escaped)."""
+    if text.startswith(BYTES_PREFIX):
+        return os.fsdecode(unquote_to_bytes(text[len(BYTES_PREFIX) :]))
+    return text
 
 
 class SegmentLike(Protocol):
@@ -204,6 +237,7 @@ class TagChangeRow:
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> TagChangeRow:
         values = dict(row)
+        values["path"] = path_from_db(row["path"])
         values["old_value"] = json.loads(row["old_value"])
         values["new_value"] = json.loads(row["new_value"])
         return cls(**values)

@@ -123,8 +123,11 @@ def _is_foreign(db: Database, version: int) -> bool:
     return _pragma(db, "application_id") != APPLICATION_ID
 
 
-def _check_version(db: Database, path: Path) -> int:
-    """The file's schema version, after refusing files this mtag must not touch."""
+def check_version(db: Database, path: Path) -> int:
+    """The file's schema version, after refusing files this mtag must not touch.
+
+    Only reads: call it before changing anything in a file (journal mode included).
+    """
     version = _pragma(db, "user_version")
     if version > SCHEMA_VERSION:
         raise MtagError(
@@ -144,10 +147,10 @@ def ensure_schema(db: Database, path: Path) -> None:
     without taking SQLite's write lock; the check is repeated inside the write
     transaction because two processes may open a fresh file at once.
     """
-    if _check_version(db, path) == SCHEMA_VERSION:
+    if check_version(db, path) == SCHEMA_VERSION:
         return
     with immediate(db):
-        for migrate in MIGRATIONS[_check_version(db, path) :]:
+        for migrate in MIGRATIONS[check_version(db, path) :]:
             migrate(db)
         db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

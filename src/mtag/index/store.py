@@ -26,7 +26,7 @@ from sqlite_utils import Database
 
 from mtag import __version__
 from mtag.catalog import user_data_dir
-from mtag.errors import MtagError
+from mtag.errors import MtagError, UsageError
 from mtag.index.lock import RunLock
 from mtag.index.rows import (
     CHANGE_APPLIED,
@@ -45,10 +45,12 @@ from mtag.index.rows import (
     TrackRow,
     decode_scores,
     encode_scores,
-    normalise_path,
+    path_from_db,
+    path_to_db,
 )
-from mtag.index.schema import ANOTHER_INDEX_HINT, ensure_schema
+from mtag.index.schema import ANOTHER_INDEX_HINT, check_version, ensure_schema
 from mtag.index.transaction import immediate
+from mtag.text import json_text, printable
 
 INDEX_FILE = "index.db"
 
@@ -68,8 +70,11 @@ def _now() -> str:
 
 
 def _json(value: Any) -> str:
-    """JSON text for the index: stable key order, readable non-ASCII genre names, paths as strings."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    """JSON text for the index: stable key order, readable non-ASCII genre names, paths as strings.
+
+    Valid UTF-8 even where a path in it is not (see :func:`mtag.text.json_text`): SQLite refuses anything else.
+    """
+    return json_text(value, sort_keys=True, default=str)
 
 
 def _open_error(path: Path, error: OSError | sqlite3.Error) -> MtagError:
@@ -85,18 +90,36 @@ def _open_error(path: Path, error: OSError | sqlite3.Error) -> MtagError:
     return MtagError(f"cannot open the index: {reason}", path=path, hint=hint)
 
 
-def _connect(path: Path, timeout: float) -> Database:
-    """Open and configure the SQLite file; ``timeout`` is SQLite's busy timeout."""
+def no_index(path: Path) -> UsageError:
+    """What a command that only reads the index says when there is none at ``path``.
+
+    A usage error (exit code 2), as a missing path given to ``mtag tag`` is:
+    almost always a mistyped ``--db``, or ``mtag tag`` never run; nothing was done.
+    """
+    return UsageError(f"no index at {path}", hint="'mtag tag' creates it; check the --db path")
+
+
+def _connect(path: Path, timeout: float, create: bool) -> Database:
+    """Open and configure the SQLite file; ``timeout`` is SQLite's busy timeout.
+
+    Nothing in the file changes before it is known to be an mtag index (or
+    empty, with ``create``): a foreign database is refused as it was found.
+    """
     if path.is_dir():
         raise MtagError("is a folder, not an index file", path=path, hint=ANOTHER_INDEX_HINT)
+    if not create and not path.is_file():  # a reader never leaves an empty index (or its folder) behind a typo
+        raise no_index(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
         # connect(timeout=) sets sqlite3_busy_timeout, i.e. PRAGMA busy_timeout.
         conn = sqlite3.connect(path, timeout=timeout)
     except (OSError, sqlite3.Error) as error:
         raise _open_error(path, error) from error
     try:
         db = Database(conn, execute_plugins=False)
+        if check_version(db, path) == 0 and not create:  # an empty file: not an index yet
+            raise no_index(path)
         db.enable_wal()
         db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
@@ -120,14 +143,17 @@ class Index:
         self._run_locked = False
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0) -> Index:
-        """Open (creating it and its folder if needed) the index at ``path``, default :func:`default_index_path`.
+    def open(cls, path: str | os.PathLike[str] | None = None, *, timeout: float = 30.0, create: bool = True) -> Index:
+        """Open the index at ``path``, default :func:`default_index_path`.
 
+        With ``create`` (what ``mtag tag`` does) a missing index and its folder
+        are created; without it (``runs``, ``undo``, ``inspect --from-index``)
+        a missing one is a :class:`UsageError` and nothing is created.
         ``timeout`` is how long to wait for another process's write
         transaction or, in :meth:`lock_for_run`, for its whole run.
         """
         path = default_index_path() if path is None else Path(path).expanduser()
-        return cls(_connect(path, timeout), path, timeout)
+        return cls(_connect(path, timeout, create), path, timeout)
 
     def close(self) -> None:
         self.db.close()
@@ -188,7 +214,7 @@ class Index:
             run = {
                 "started": _now(),
                 "status": RUN_RUNNING,
-                "model": model,
+                "model": printable(model),  # a model folder's name need not be UTF-8 either
                 "options": _json(dict(options)),
                 "mtag_version": __version__,
             }
@@ -231,7 +257,7 @@ class Index:
         found = self._one(
             "SELECT 1 FROM tracks WHERE path = ? AND size = ? AND mtime_ns = ? AND analysis_key = ?"
             f" AND status NOT IN ({', '.join('?' * len(RETRY_STATUSES))})",
-            [normalise_path(path), size, mtime_ns, analysis_key, *RETRY_STATUSES],
+            [path_to_db(path), size, mtime_ns, analysis_key, *RETRY_STATUSES],
         )
         return found is not None
 
@@ -249,16 +275,16 @@ class Index:
         not grow the index.
         """
         with self._write():
-            track_id = self._track_id(normalise_path(record.path), run_id)
+            track_id = self._track_id(path_to_db(record.path), run_id)
             self.db["tracks"].update(
                 track_id,
                 {
                     "size": record.size,
                     "mtime_ns": record.mtime_ns,
                     "duration": record.duration,
-                    "format": record.format,
+                    "format": None if record.format is None else printable(record.format),
                     "status": record.status,
-                    "error": record.error,
+                    "error": None if record.error is None else printable(record.error),
                     "run_id": run_id,
                     "analysis_key": record.analysis_key,
                     "genres": _json(list(record.genres)),
@@ -301,7 +327,7 @@ class Index:
     def track(self, path: str | os.PathLike[str]) -> TrackRow | None:
         """A file's latest analysis with predictions (label order) and segments decoded, or None."""
         with self.db.atomic():  # one snapshot: a concurrent run may be replacing this track
-            rows = list(self.db["tracks"].rows_where("path = ?", [normalise_path(path)]))
+            rows = list(self.db["tracks"].rows_where("path = ?", [path_to_db(path)]))
             if not rows:
                 return None
             track = rows[0]
@@ -314,6 +340,7 @@ class Index:
                 for row in self.db["segments"].rows_where("track_id = ?", [track["id"]], order_by="idx")
             ]
         track["genres"] = json.loads(track["genres"])
+        track["path"] = path_from_db(track["path"])
         return TrackRow(**track, predictions=predictions, segments=segments)
 
     def decided_with(self, path: str | os.PathLike[str]) -> dict[str, Any] | None:
@@ -325,7 +352,7 @@ class Index:
         """
         options = self._one(
             "SELECT runs.options FROM tracks JOIN runs ON runs.id = tracks.run_id WHERE tracks.path = ?",
-            [normalise_path(path)],
+            [path_to_db(path)],
         )
         return None if options is None else json.loads(options)
 
@@ -337,7 +364,7 @@ class Index:
         ``[]`` means the field is absent.  If the process dies after this, the
         change stays ``pending`` and :meth:`tag_changes` hands it to undo.
         """
-        normalised = normalise_path(path)
+        normalised = path_to_db(path)
         with self._write():
             change = {
                 "track_id": self._track_id(normalised, run_id),
@@ -367,7 +394,8 @@ class Index:
 
     def _update_change(self, change_id: int, values: Mapping[str, Any]) -> None:
         with self._write():
-            self.db["tag_changes"].update(change_id, dict(values))
+            shown = {name: printable(value) if name == "error" else value for name, value in values.items()}
+            self.db["tag_changes"].update(change_id, shown)
 
     def tag_changes(self, run_id: int) -> list[TagChangeRow]:
         """The run's changes undo must look at (``applied`` and ``pending``), in the order they were made.
