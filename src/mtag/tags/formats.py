@@ -175,8 +175,19 @@ class TagValues:
         Only ID3 has such references (from ID3v1's genre byte); other formats
         store names, which are returned as they are.
         """
-        genres = self.fields["genre"]
-        return TCON(text=genres).genres if self.format == "id3" else list(genres)
+        return self.names("genre")
+
+    def names(self, field: str) -> list[str]:
+        """``field``'s values as they read to a person: genres named (see :meth:`genre_names`).
+
+        ID3v2.3's ``"(17)"``, ``"(43)Punk"``, ``"(17)(43)"``, ``"(RX)"`` and
+        v2.4's ``"0"`` become "Rock", "Punk", "Rock" + "Punk", "Remix" and
+        "Blues", as mutagen's ``TCON.genres`` reads them; comparing a decision
+        with the raw values instead took "(17)" for an unknown genre.  Other
+        fields, and other formats, are returned as stored.
+        """
+        values = self.fields[field]
+        return TCON(text=values).genres if self.format == "id3" and field == "genre" else list(values)
 
 
 @dataclass
