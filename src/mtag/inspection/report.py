@@ -172,6 +172,7 @@ class Inspector:
             top=options.top,
             mode=options.mode,
             changes=report.changes,
+            error=report.error,
         )
         if outcome.scores is not None:
             decision.chosen = [

@@ -20,8 +20,8 @@ exact: writing a list read here stores it back as it was, and reading after
 writing ``x`` gives ``x``.  :meth:`TagValues.genre_names` gives the names a
 player would show instead.
 
-The type of a file is decided by its content (mutagen's scoring of header and
-extension), so a FLAC file named ``.mp3`` gets Vorbis comments, not ID3.
+The type of a file is decided by its content (:mod:`~mtag.tags.sniff`), not
+its name, so a FLAC file named ``.mp3`` gets Vorbis comments, not ID3.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from mtag.tags.errors import UNCHANGED, TagError
+from mtag.tags.sniff import BY_MAGIC, sniff
 
 #: The logical fields mtag reads and writes.
 FIELDS: tuple[str, ...] = ("genre", "mood")
@@ -280,7 +281,20 @@ def check_field(field: str) -> None:
 
 
 def _load(path: Path) -> FileType | None:
-    audio = mutagen.File(path, options=list(_SCHEMES))
+    """Parse ``path`` with the mutagen class its content calls for, its extension notwithstanding.
+
+    A file whose name lies about its container (a FLAC file named ``.mp3``)
+    gets the tags of what it is: the decoder reads the content too, and the
+    copy is verified by parsing it again, so the file stays a valid FLAC file,
+    where ID3 in front of it would make it a damaged one.  Refusing it instead
+    would leave a file that plays and analyses fine untaggable.
+    """
+    with open(path, "rb") as file:
+        kind = sniff(file)
+    if kind is not None:
+        audio: FileType | None = kind(path)
+    else:  # no magic number: MP3 or raw AAC (mutagen scores the two), or not audio
+        audio = mutagen.File(path, options=[k for k in _SCHEMES if k not in BY_MAGIC])
     if audio is not None and _SCHEMES[type(audio)] is _ID3:
         audio = type(audio)(path, translate=False)  # frames as stored: see _ID3Scheme
     return audio
