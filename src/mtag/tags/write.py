@@ -100,10 +100,12 @@ def _check_writable(target: Path) -> None:
     would be replaced like any other.  A file without write permission is its
     owner's "do not touch": it is refused, also where the process could
     override that (root), which is why the mode bits are checked as well.
+    A folder without write permission is refused the same way, root or not:
+    a read-only folder (chmod a-w) says "nothing changes in here".
     """
     if not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222:
         raise TagError("file is read-only", path=target, hint="make it writable (chmod u+w) for mtag to tag it")
-    if not os.access(target.parent, os.W_OK | os.X_OK):
+    if not os.access(target.parent, os.W_OK | os.X_OK) or not target.parent.stat().st_mode & 0o222:
         raise TagError(
             "cannot create files in its folder",
             path=target,
