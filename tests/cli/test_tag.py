@@ -642,3 +642,22 @@ def test_numeric_id3_genres_are_compared_and_appended_as_the_genres_they_name(ca
     assert code == 0, err
     for path, (raw, _, _) in old.items():
         assert genre(path) == [raw]  # the exact old value, not its name
+
+
+def test_a_table_mapping_labels_no_installed_model_has_is_flagged_in_one_line(capsys, tmp_path):
+    """A misspelt label in a user's table used to be ignored without a word: it simply never matched."""
+    write_music(tmp_path / "lib" / "music.flac")
+    good = write_taxonomy(tmp_path / "good.toml", TAXONOMY)
+    typos = write_taxonomy(
+        tmp_path / "typos.toml",
+        TAXONOMY.replace("[labels.mood]", 'electronik = "Pop"\n"hip hop music" = "Pop"\n\n[labels.mood]'),
+    )
+    code, _, err = tag(capsys, tmp_path / "lib", tmp_path / "index.db", "--taxonomy", str(typos), "--dry-run")
+    assert code == 0
+    flagged = [line for line in err.splitlines() if "no installed model has" in line]
+    assert flagged == [
+        f"mtag: {typos}: maps 2 labels that no installed model has ('electronik', 'hip hop music'); "
+        "they never match: check their spelling against 'mtag models show NAME'"
+    ]
+    code, _, err = tag(capsys, tmp_path / "lib", tmp_path / "index.db", "--taxonomy", str(good), "--dry-run")
+    assert code == 0 and "no installed model" not in err

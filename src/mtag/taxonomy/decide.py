@@ -94,6 +94,14 @@ class Taxonomy:
         """The labels (in the given order) this table says nothing about, so a caller can warn."""
         return [label for label in labels if label not in self.entries]
 
+    def foreign_labels(self, known: Iterable[str]) -> list[str]:
+        """The labels this table maps that are not in ``known`` (the installed models' labels), sorted.
+
+        Such an entry never matches anything: usually a misspelt label, or a
+        table written for a model that is not installed.
+        """
+        return sorted(set(self.entries) - set(known))
+
     def ancestors(self, genre: str) -> tuple[str, ...]:
         """The genre's parent, grandparent, ... (the table is checked to be free of cycles)."""
         chain: list[str] = []
