@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import av
+
 from mtag.index import Index
 from mtag.tags import read_field, write_tags
-from tests.library.helpers import digests, mtag, write_music, write_noise, write_taxonomy
+from mtag.tags.riffinfo import read_info
+from tests.audio.synth import write_samples
+from tests.library.helpers import digests, mtag, noise, write_music, write_noise, write_taxonomy
 
 #: Noise is "electronic" and "dance" to the model, the music signal "blues": known decisions, moods included.
 TAXONOMY = """
@@ -138,3 +142,23 @@ def test_undo_of_a_run_that_changed_nothing_says_so_and_keeps_its_status(capsys,
 
     assert code == 2 and out == "" and f"run {skipping_run} has no tag changes left to undo" in err
     assert run_status(db, skipping_run) == "finished"
+
+
+def test_a_wav_files_info_genre_is_written_and_undone_with_its_id3_genre(capsys, tmp_path):
+    """FFmpeg-based players read a WAV file's RIFF INFO list: its IGNR follows the run, and the undo."""
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    root.mkdir()
+    table = write_taxonomy(tmp_path / "genres.toml", TAXONOMY)
+    path = write_samples(root / "noise.wav", noise(4.0, 16000), 16000, metadata={"title": "Hiss", "genre": "Jazz"})
+    assert fields(path) == (["Jazz"], [])  # INFO only: mtag sees it (and --mode keep would keep it)
+
+    tag_replacing(capsys, root, db, "--taxonomy", str(table))
+
+    assert read_info(path).text(b"IGNR") == "Synth Pop" and fields(path)[0] == ["Synth Pop"]
+    with av.open(str(path)) as container:
+        assert container.metadata["genre"] == "Synth Pop" and container.metadata["title"] == "Hiss"
+    code, _, err = mtag(capsys, "undo", "--db", db)
+    assert code == 0, err
+    assert read_info(path).text(b"IGNR") == "Jazz" and fields(path)[0] == ["Jazz"]
+    with av.open(str(path)) as container:
+        assert container.metadata["genre"] == "Jazz"

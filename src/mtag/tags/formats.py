@@ -48,11 +48,15 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from mtag.tags.errors import UNCHANGED, TagError
+from mtag.tags.riffinfo import GENRE as INFO_GENRE
+from mtag.tags.riffinfo import InfoList, read_info, write_info_text
 from mtag.tags.sniff import BY_MAGIC, sniff
 
 #: The logical fields mtag reads and writes.
 FIELDS: tuple[str, ...] = ("genre", "mood")
 
+#: How several genres become the one string of a WAV file's INFO IGNR.
+INFO_SEPARATOR = "; "
 _HINT_FORMATS = "mtag tags mp3, flac, ogg/opus, m4a/mp4, wav, aiff and wma files"
 _HINT_DAMAGED = "the file is damaged or is not audio; re-rip or re-download it"
 
@@ -203,23 +207,40 @@ class TagFile:
     shown: Path
     audio: FileType
     scheme: _Scheme | None
+    info: InfoList | None = None  # a WAV file's RIFF INFO list, where it has one (see mtag.tags.riffinfo)
 
     @property
     def format(self) -> str:
         return "none" if self.scheme is None else self.scheme.name
 
     def read(self, field: str) -> list[str]:
-        if self.scheme is None or self.audio.tags is None:
-            return []
-        return self.scheme.read(self.audio.tags, field)
+        """The field as stored; a WAV genre only in INFO (no ID3 genre) reads as that ``IGNR``.
+
+        So a genre set by a tool that writes INFO only is kept by ``--mode
+        keep`` and restored by undo, which writes it into both places.
+        """
+        stored: list[str] = [] if self.scheme is None or self.audio.tags is None else self.scheme.read(self.audio.tags, field)
+        if stored or field != "genre" or self.info is None or self._has_id3_genre():
+            return stored
+        genre = self.info.text(INFO_GENRE)
+        return [] if genre is None else [genre]
+
+    def info_disagrees(self, genre: list[str]) -> bool:
+        """Whether a WAV file's INFO ``IGNR`` is not what writing ``genre`` puts there (its values, joined)."""
+        return self.info is not None and self.info.text(INFO_GENRE) != (INFO_SEPARATOR.join(genre) or None)
+
+    def _has_id3_genre(self) -> bool:
+        return self.audio.tags is not None and self.scheme is not None and self.scheme.keys["genre"] in self.audio.tags
 
     def values(self) -> dict[str, list[str]]:
         return {field: self.read(field) for field in FIELDS}
 
     def other_keys(self) -> set[str]:
-        if self.scheme is None or self.audio.tags is None:
-            return set()
-        return self.scheme.other_keys(self.audio.tags)
+        """The keys of every other tag, a WAV file's INFO items (but the genre) included."""
+        keys = set() if self.scheme is None or self.audio.tags is None else self.scheme.other_keys(self.audio.tags)
+        if self.info is not None:
+            keys |= {f"INFO:{key}" for key in self.info.keys() - {INFO_GENRE.decode()}}
+        return keys
 
     def scheme_for_writing(self) -> _Scheme:
         """The scheme to write with; a raw AAC stream has none and is refused.
@@ -244,6 +265,8 @@ class TagFile:
             for field, values in changes.items():
                 scheme.write(self.audio.tags, field, values)
             scheme.save(self.audio)
+            if self.info is not None and "genre" in changes:
+                write_info_text(self.path, INFO_GENRE, INFO_SEPARATOR.join(changes["genre"]) or None)
         except Exception as error:  # mutagen fails in many ways on unusual files
             raise TagError(f"cannot write its tags: {_reason(error)}", path=self.shown, hint=UNCHANGED) from error
 
@@ -255,11 +278,12 @@ def open_tags(path: str | PathLike[str], *, shown: str | PathLike[str] | None = 
     _check_file(path, shown)
     try:
         audio = _load(path)
+        info = read_info(path) if isinstance(audio, WAVE) else None
     except Exception as error:  # mutagen raises many kinds of error on malformed files
         raise TagError(f"cannot read its tags: {_reason(error)}", path=shown, hint=_HINT_DAMAGED) from error
     if audio is None:
         raise TagError("not a file format mtag can tag", path=shown, hint=_HINT_FORMATS)
-    return TagFile(path, shown, audio, _SCHEMES[type(audio)])
+    return TagFile(path, shown, audio, _SCHEMES[type(audio)], info)
 
 
 def read_tags(path: str | PathLike[str]) -> TagValues:

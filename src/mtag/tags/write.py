@@ -57,7 +57,8 @@ def write_tags(path: str | PathLike[str], changes: Mapping[str, Sequence[str] | 
     wanted = _wanted(changes)
     target = _target(path)
     original = open_tags(target)
-    if all(original.read(field) == values for field, values in wanted.items()):
+    in_step = "genre" not in wanted or not original.info_disagrees(wanted["genre"])  # a WAV's INFO genre too
+    if in_step and all(original.read(field) == values for field, values in wanted.items()):
         return file_state(target)
     original.scheme_for_writing()
     _check_writable(target)
@@ -123,6 +124,10 @@ def _verify(copy: TagFile, expected: dict[str, list[str]], kept: set[str]) -> No
                 path=copy.shown,
                 hint=UNCHANGED,
             )
+    if copy.info_disagrees(expected["genre"]):
+        raise TagError(
+            "the genre in the WAV file's INFO list did not read back as written", path=copy.shown, hint=UNCHANGED
+        )
     lost = kept - copy.other_keys()
     if lost:
         raise TagError(f"writing would lose other tags ({', '.join(sorted(lost))})", path=copy.shown, hint=UNCHANGED)
