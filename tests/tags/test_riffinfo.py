@@ -89,3 +89,15 @@ def test_a_wav_without_info_gets_no_info_list(tmp_path):
     write_tags(path, {"genre": ["Rock"]})
     assert read_info(path) is None and b"LIST" not in [chunk for chunk, _ in chunks(path)]
     assert ffmpeg_tags(path)["genre"] == "Rock"
+
+
+def test_an_id3_genre_already_right_still_brings_an_old_info_genre_in_step(tmp_path):
+    path = wav(tmp_path, **INFO, genre="Jazz")
+    write_tags(path, {"genre": ["Rock"]})
+    data = path.read_bytes()
+    stale = data.replace(b"IGNR\x05\x00\x00\x00Rock\x00", b"IGNR\x05\x00\x00\x00Jazz\x00")
+    assert stale != data
+    path.write_bytes(stale)  # another tool rewrote INFO only
+    assert read_tags(path).fields["genre"] == ["Rock"]
+    write_tags(path, {"genre": ["Rock"]})
+    assert read_info(path).text(b"IGNR") == "Rock" and ffmpeg_tags(path)["genre"] == "Rock"
