@@ -7,7 +7,7 @@ the tests need no fixture files and cover every container/codec pair for real.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -55,21 +55,35 @@ def chirp(seconds: float, sample_rate: int, gains: Sequence[float] = (1.0,)) -> 
 
 
 def write_samples(
-    path: Path, samples: np.ndarray, sample_rate: int, codec: str | None = None
+    path: Path,
+    samples: np.ndarray,
+    sample_rate: int,
+    codec: str | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
     """Encode float samples, shape (channels, n), in the format ``path``'s extension implies."""
-    return write_blocks(path, [samples], sample_rate, samples.shape[0], codec)
+    return write_blocks(path, [samples], sample_rate, samples.shape[0], codec, metadata)
 
 
 def write_blocks(
-    path: Path, blocks: Iterable[np.ndarray], sample_rate: int, channels: int, codec: str | None = None
+    path: Path,
+    blocks: Iterable[np.ndarray],
+    sample_rate: int,
+    channels: int,
+    codec: str | None = None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Path:
-    """Encode a stream of float blocks, each (channels, n): files longer than memory (benchmarks)."""
+    """Encode a stream of float blocks, each (channels, n): files longer than memory (benchmarks).
+
+    ``metadata`` are container tags as FFmpeg names them ("title", "genre"):
+    in a WAV file, FFmpeg writes them as a RIFF INFO list.
+    """
     fmt, default_codec = FORMATS[path.suffix.lower()]
     codec = codec or default_codec
     sample_fmt = _sample_format(codec)
     layout = {1: "mono", 2: "stereo"}.get(channels, f"{channels}c")
     with av.open(str(path), "w", format=fmt) as container:
+        container.metadata.update(metadata or {})
         # FFmpeg's own vorbis encoder is flagged "experimental"
         options = {"strict": "experimental"}
         stream = container.add_stream(codec, rate=sample_rate, layout=layout, options=options)

@@ -156,3 +156,26 @@ def test_from_index_errors(capsys, tracks, tmp_path):
     assert code == 1 and "the last run could not analyse it" in err and len(err.strip().splitlines()) == 1
     code, _, err = mtag(capsys, "inspect", copy, "--from-index", "--explain")
     assert code == 2 and "need the audio" in err
+
+
+def _with_unreadable_id3_chunk(wav: Path) -> Path:
+    """Append an ID3v2.5 chunk to a WAV file: FFmpeg still plays it, mutagen cannot read its tags."""
+    junk = b"ID3\x05\x00\x00\x00\x00\x00\x10" + bytes(16)
+    chunk = b"id3 " + struct.pack("<I", len(junk)) + junk
+    data = wav.read_bytes()
+    wav.write_bytes(data[:4] + struct.pack("<I", len(data) - 8 + len(chunk)) + data[8:] + chunk)
+    return wav
+
+
+def test_a_misnamed_file_is_decided_and_an_untaggable_one_says_why(capsys, tmp_path):
+    """A FLAC file named .mp3 said "decision: failed" with no reason; now it is tagged as the FLAC it is."""
+    misnamed = s.write(tmp_path / "song.flac", s.band_music(4.0)).rename(tmp_path / "song.mp3")
+    unreadable = _with_unreadable_id3_chunk(s.write(tmp_path / "broken.wav", s.band_music(4.0)))
+    code, out, _ = mtag(capsys, "inspect", misnamed, unreadable, "--json")
+    found = {Path(f["file"]).name: f["decision"] for f in json_lines(out)}
+    assert found["song.mp3"]["status"] in ("would-tag", "no-genre") and found["song.mp3"]["error"] is None
+    assert found["broken.wav"]["status"] == "failed"
+    assert "broken.wav" in found["broken.wav"]["error"] and "ID3v2.5 not supported" in found["broken.wav"]["error"]
+
+    code, out, _ = mtag(capsys, "inspect", unreadable)
+    assert "mtag tag would fail on this file" in out and "ID3v2.5 not supported" in out

@@ -11,8 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import mutagen
 import numpy as np
 import pytest
+from mutagen.id3 import TCON
 
 from mtag.audio.decode import load_audio
 from mtag.index import Index
@@ -632,3 +634,79 @@ def test_a_file_name_that_is_not_utf8_is_tagged_indexed_shown_and_undone_like_an
     code, out, err = mtag(capsys, "undo", "--db", db)
     assert code == 0 and f"{root}/caf\\xe9.flac: restored genre" in out, err
     assert all(genre(path) == [] for path in paths)
+
+
+#: Genre names that ID3v1's numeric list has too: Electronic is 52, Dance 3, Punk 43.
+NUMBERED = """
+[genres]
+Electronic = {}
+Dance = {}
+
+[labels.genre]
+electronic = "Electronic"
+dance = "Dance"
+"""
+
+
+def _id3_genre(path: Path, raw: str, version: int) -> None:
+    """Give ``path`` (MP3, WAV or AIFF) an ID3v2.``version`` genre stored exactly as ``raw``."""
+    audio = mutagen.File(path)
+    if audio.tags is None:
+        audio.add_tags()
+    audio.tags.add(TCON(encoding=0, text=[raw]))
+    audio.save(v2_version=version)
+    assert read_field(path, "genre") == [raw]
+
+
+def test_numeric_id3_genres_are_compared_and_appended_as_the_genres_they_name(capsys, tmp_path):
+    """'(17)' + append used to become '(17); Punk; Rock' (mutagen: ['Rock', '; Punk; Rock'])."""
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    table = write_taxonomy(tmp_path / "genres.toml", NUMBERED)
+    old = {  # file -> (raw ID3 genre, ID3 version, the names it means)
+        write_noise(root / "v23.wav"): ("(52)", 3, ["Electronic"]),
+        write_noise(root / "v24.aiff", seed=1): ("3", 4, ["Dance"]),
+        write_noise(root / "punk.wav", seed=2): ("(43)Punk", 3, ["Punk"]),
+        write_noise(root / "both.wav", seed=3): ("(52)(3)", 3, ["Electronic", "Dance"]),
+    }
+    for path, (raw, version, _) in old.items():
+        _id3_genre(path, raw, version)
+    spaced = write_noise(root / "spaced.flac", seed=4)
+    write_tags(spaced, {"genre": ["Electronic;Dance"]})  # another separator, and nothing to add
+    untouched = digests([root / "both.wav", spaced])
+
+    code, result, reports = tag_json(capsys, root, db, "--mode", "append", "--taxonomy", str(table))
+
+    assert code == 0, result
+    assert digests(untouched) == untouched  # byte for byte: no separator rewritten
+    assert reports[spaced]["status"] == reports[root / "both.wav"]["status"] == "unchanged"
+    for path, (_, version, names) in old.items():
+        decided = reports[path]["genres"]
+        assert set(decided) == {"Electronic", "Dance"}
+        if path.name != "both.wav":
+            assert reports[path]["status"] == "tagged"
+            assert genre(path) == [SEP.join(merge_genres(names, decided))]  # names only, each once
+            assert path.read_bytes().count(b"ID3\x03" if version == 3 else b"ID3\x04") == 1  # version kept
+
+    code, _, err = mtag(capsys, "undo", "--db", db)
+    assert code == 0, err
+    for path, (raw, _, _) in old.items():
+        assert genre(path) == [raw]  # the exact old value, not its name
+
+
+def test_a_table_mapping_labels_no_installed_model_has_is_flagged_in_one_line(capsys, tmp_path):
+    """A misspelt label in a user's table used to be ignored without a word: it simply never matched."""
+    write_music(tmp_path / "lib" / "music.flac")
+    good = write_taxonomy(tmp_path / "good.toml", TAXONOMY)
+    typos = write_taxonomy(
+        tmp_path / "typos.toml",
+        TAXONOMY.replace("[labels.mood]", 'electronik = "Pop"\n"hip hop music" = "Pop"\n\n[labels.mood]'),
+    )
+    code, _, err = tag(capsys, tmp_path / "lib", tmp_path / "index.db", "--taxonomy", str(typos), "--dry-run")
+    assert code == 0
+    flagged = [line for line in err.splitlines() if "no installed model has" in line]
+    assert flagged == [
+        f"mtag: {typos}: maps 2 labels that no installed model has ('electronik', 'hip hop music'); "
+        "they never match: check their spelling against 'mtag models show NAME'"
+    ]
+    code, _, err = tag(capsys, tmp_path / "lib", tmp_path / "index.db", "--taxonomy", str(good), "--dry-run")
+    assert code == 0 and "no installed model" not in err

@@ -8,9 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
+
 from mtag.index import Index
 from mtag.tags import read_field, write_tags
-from tests.library.helpers import digests, mtag, write_music, write_noise, write_taxonomy
+from mtag.tags.riffinfo import read_info
+from tests.audio.synth import write_samples
+from tests.library.helpers import digests, mtag, noise, write_music, write_noise, write_taxonomy
 
 #: Noise is "electronic" and "dance" to the model, the music signal "blues": known decisions, moods included.
 TAXONOMY = """
@@ -172,3 +176,23 @@ def test_runs_in_an_80_column_pipe_shows_whole_start_times(tmp_path):
     assert max(len(line) for line in out.splitlines()) <= 80
     assert started in out and "finished" in out and "3120" in out
     assert "tagged" in out and "too-short 8" in out
+
+
+def test_a_wav_files_info_genre_is_written_and_undone_with_its_id3_genre(capsys, tmp_path):
+    """FFmpeg-based players read a WAV file's RIFF INFO list: its IGNR follows the run, and the undo."""
+    root, db = tmp_path / "lib", tmp_path / "index.db"
+    root.mkdir()
+    table = write_taxonomy(tmp_path / "genres.toml", TAXONOMY)
+    path = write_samples(root / "noise.wav", noise(4.0, 16000), 16000, metadata={"title": "Hiss", "genre": "Jazz"})
+    assert fields(path) == (["Jazz"], [])  # INFO only: mtag sees it (and --mode keep would keep it)
+
+    tag_replacing(capsys, root, db, "--taxonomy", str(table))
+
+    assert read_info(path).text(b"IGNR") == "Synth Pop" and fields(path)[0] == ["Synth Pop"]
+    with av.open(str(path)) as container:
+        assert container.metadata["genre"] == "Synth Pop" and container.metadata["title"] == "Hiss"
+    code, _, err = mtag(capsys, "undo", "--db", db)
+    assert code == 0, err
+    assert read_info(path).text(b"IGNR") == "Jazz" and fields(path)[0] == ["Jazz"]
+    with av.open(str(path)) as container:
+        assert container.metadata["genre"] == "Jazz"

@@ -6,6 +6,7 @@ import pytest
 
 from mtag.errors import UsageError
 from mtag.library.policy import MODES, new_value
+from mtag.tags import TagValues
 
 SEP = "; "
 
@@ -75,3 +76,34 @@ def test_a_genre_containing_the_separator_is_refused():
 def test_an_unknown_mode_is_a_bug_of_the_caller():
     with pytest.raises(ValueError, match="merge"):
         new_value("merge", [], ["Rock"], SEP)
+
+
+# ID3 numeric genres: "(17)" is Rock, not a genre called "(17)" -------------------------------------
+
+
+def id3_genre(mode: str, raw: list[str], names: list[str]) -> list[str] | None:
+    """``new_value`` for an ID3 genre stored as ``raw``, with the names a player reads in it."""
+    return new_value(mode, raw, names, SEP, TagValues("id3", {"genre": raw, "mood": []}).names("genre"))
+
+
+def test_append_compares_with_the_genres_that_numeric_references_name():
+    assert id3_genre("append", ["(17)"], ["Rock"]) is None
+    assert id3_genre("append", ["(43)"], ["Punk", "Rock"]) == ["Punk; Rock"]  # Punk once, no "(43)"
+    assert id3_genre("append", ["(17)"], ["Punk", "Rock"]) == ["Rock; Punk"]  # not "(17); Punk; Rock"
+    assert id3_genre("append", ["0"], ["Rock"]) == ["Blues; Rock"]  # ID3v2.4's "0" keeps its meaning
+    assert id3_genre("append", ["(17)(43)"], ["Punk", "Rock"]) is None
+    assert id3_genre("append", ["(43)Punk"], ["Punk"]) is None
+    assert id3_genre("append", ["(RX)", "(CR)"], ["Rock"]) == ["Remix; Cover; Rock"]
+
+
+def test_keep_sees_a_numeric_reference_as_a_genre_and_replace_writes_names():
+    assert id3_genre("keep", ["(17)"], ["Jazz"]) is None
+    assert id3_genre("replace", ["(17)"], ["Rock"]) == ["Rock"]
+
+
+def test_append_that_adds_nothing_leaves_the_value_exactly_as_written():
+    """'Rock;Classic Rock' was rewritten as 'Rock; Classic Rock' and reported tagged."""
+    assert new_value("append", ["Rock;Classic Rock"], ["Rock"], SEP) is None
+    assert new_value("append", ["Rock;Classic Rock"], ["Classic Rock", "rock"], SEP) is None
+    assert new_value("append", ["Rock,Pop"], ["Pop"], SEP) is None
+    assert new_value("append", ["Rock;Classic Rock"], ["Punk"], SEP) == ["Rock; Classic Rock; Punk"]

@@ -255,3 +255,43 @@ def _id3v22(frames: dict[bytes, str]) -> bytes:
 
 def _id3v1(title: str, genre: int) -> bytes:
     return b"TAG" + title.encode("latin-1").ljust(30, b"\x00") + bytes(30 + 30 + 4 + 30) + bytes([genre])
+
+
+#: (real container, the extension its name lies with): each used to fail ("can't sync to MPEG frame",
+#: "not a valid FLAC file", "Root chunk must be a RIFF chunk") although the decoder plays it.
+MISNAMED = [(".flac", ".mp3"), (".mp3", ".flac"), (".m4a", ".ogg"), (".ogg", ".wav"), (".opus", ".flac")]
+
+
+@pytest.mark.parametrize(("real", "named"), MISNAMED)
+def test_a_file_named_as_another_container_gets_the_tags_of_what_it_is(
+    originals: dict[str, Path], tmp_path: Path, real: str, named: str
+) -> None:
+    path = tmp_path / f"misnamed{named}"
+    path.write_bytes(originals[real].read_bytes())
+    rate = native_rate(originals[real])
+    before = load_audio(path, rate)
+    assert read_tags(path).format == TAG_FORMATS[real]
+    write_tags(path, {"genre": ["Rock"]})
+    assert read_tags(path).fields == {"genre": ["Rock"], "mood": []}
+    container = type(mutagen.File(originals[real]))
+    assert container(path).tags is not None  # still a valid file of that container, with its own tags
+    assert np.array_equal(load_audio(path, rate), before)
+    if real == ".flac":
+        assert path.read_bytes()[:4] == b"fLaC"  # no ID3 tag put in front of it
+
+
+def test_a_flac_stream_behind_an_id3_tag_is_flac(fresh: Fresh) -> None:
+    path = fresh(".flac")
+    tag = ID3()
+    tag.add(TIT2(encoding=3, text=["Ripped"]))
+    tag.save(path)  # some rippers put ID3 in front of FLAC; FLAC readers skip it
+    assert path.read_bytes()[:3] == b"ID3"
+    renamed = path.rename(path.with_suffix(".mp3"))
+    assert read_tags(renamed).format == "vorbis"
+
+
+def test_raw_aac_named_mp3_is_recognised_as_raw_aac(originals: dict[str, Path], tmp_path: Path) -> None:
+    path = tmp_path / "stream.mp3"
+    path.write_bytes(originals[".aac"].read_bytes())
+    with pytest.raises(TagError, match="raw AAC stream has no place for tags"):
+        write_tags(path, {"genre": ["Rock"]})

@@ -67,8 +67,8 @@ def test_read_only_file_is_refused_even_for_root(fresh: Fresh) -> None:
     assert names(path.parent) == {path.name}
 
 
-@pytest.mark.skipif(IS_ROOT, reason="root writes in any folder")
-def test_unwritable_folder_is_refused(fresh: Fresh) -> None:
+def test_unwritable_folder_is_refused_even_for_root(fresh: Fresh) -> None:
+    """Root was refused a read-only file but wrote into a read-only folder; both are refused now."""
     path = fresh(".flac")
     data = path.read_bytes()
     path.parent.chmod(0o555)

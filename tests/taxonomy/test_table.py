@@ -53,6 +53,12 @@ def test_labels_match_case_sensitively(shipped):
     assert shipped.unknown_labels(["Mellow", "mellow"]) == ["mellow"]
 
 
+def test_the_shipped_table_maps_only_labels_the_shipped_models_have(shipped):
+    known = {label for model in MODELS for label in read_card(shipped_models_dir() / model).labels}
+    assert shipped.foreign_labels(known) == []
+    assert shipped.foreign_labels(known - {"Mellow", "rock"}) == ["Mellow", "rock"]
+
+
 def test_shipped_hierarchy(shipped):
     assert shipped.ancestors("Heavy Metal") == ("Metal",)
     assert shipped.ancestors("Hard Rock") == ("Rock",)

@@ -28,6 +28,7 @@ ACTIONS = {
     "no-genre": "no genre reaches the threshold: mtag tag writes nothing",
     "silent": "silent: mtag tag writes nothing",
     "too-short": "too short: mtag tag writes nothing",
+    "failed": "mtag tag would fail on this file",
 }
 
 
@@ -120,6 +121,8 @@ def _decision(d: Decision) -> None:
         f"{escape(ACTIONS.get(d.status, d.status))}",
         soft_wrap=True,
     )
+    if d.error:
+        console.out.print(f"  {escape(d.error)}", soft_wrap=True)
     for p in d.chosen:
         if p.implied_by:
             console.out.print(f"  {escape(p.name)} (parent of {escape(p.implied_by)})", soft_wrap=True)

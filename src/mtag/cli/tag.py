@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -33,11 +34,12 @@ from mtag.cli.options import (
     decision_options,
 )
 from mtag.cli.progress import RunProgress
-from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
+from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED, MtagError
 from mtag.text import printable
 
 if TYPE_CHECKING:
     from mtag.library.tagging import RunSummary, TrackReport
+    from mtag.taxonomy import Taxonomy
 
 
 def tag_command(
@@ -109,13 +111,7 @@ def tag_command(
             ),
         )
     )
-    unknown = session.taxonomy.unknown_labels(session.labels)
-    if unknown:  # a user's table made for another model, or with a label misspelt
-        listed = ", ".join(repr(label) for label in unknown[:4]) + (", ..." if len(unknown) > 4 else "")
-        console.report_problem(
-            f"{session.taxonomy.path}: does not list {len(unknown)} labels of {model} ({listed}); "
-            "they are never written"
-        )
+    _check_table(session.taxonomy, session.labels, model)
     reports: list[TrackReport] = []  # kept only for --json: a big library's reports need not sit in memory
     done = 0
 
@@ -162,6 +158,34 @@ def _left_out(special: Counter[str]) -> str:
         return ""
     kinds = ", ".join(f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in sorted(special.items()))
     return f"; left out {kinds} named like audio files (mtag reads regular files only)"
+
+
+def _check_table(taxonomy: Taxonomy, labels: Sequence[str], model: str) -> None:
+    """Warn, one line each, about a genre table that does not fit the models: it is the user's to fix."""
+    unknown = taxonomy.unknown_labels(labels)
+    if unknown:  # a user's table made for another model, or with a label misspelt
+        console.report_problem(
+            f"{taxonomy.path}: does not list {len(unknown)} labels of {model} ({_listed(unknown)}); "
+            "they are never written"
+        )
+    if taxonomy.path is None:  # the built-in table maps every shipped model's labels
+        return
+    from mtag.catalog import list_models
+
+    try:
+        known = {label for card in list_models() for label in card.labels}
+    except MtagError:  # a broken model folder is reported where models are used, not here
+        return
+    foreign = taxonomy.foreign_labels(known | set(labels))
+    if foreign:
+        console.report_problem(
+            f"{taxonomy.path}: maps {len(foreign)} labels that no installed model has ({_listed(foreign)}); "
+            "they never match: check their spelling against 'mtag models show NAME'"
+        )
+
+
+def _listed(labels: Sequence[str]) -> str:
+    return ", ".join(repr(label) for label in labels[:4]) + (", ..." if len(labels) > 4 else "")
 
 
 def _print_change(report: TrackReport) -> None:

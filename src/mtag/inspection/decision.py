@@ -52,6 +52,7 @@ class Decision:
     mode: str
     chosen: list[Provenance] = field(default_factory=list)
     changes: dict[str, tuple[list[str], list[str]]] = field(default_factory=dict)  # field -> (old, new)
+    error: str | None = None  # why mtag tag would fail on the file (status "failed"): its tags cannot be read
 
     @property
     def genres(self) -> list[str]:
@@ -68,6 +69,7 @@ class Decision:
             "mode": self.mode,
             "chosen": [p.to_dict() for p in self.chosen],
             "changes": {name: {"old": old, "new": new} for name, (old, new) in self.changes.items()},
+            "error": self.error,
         }
 
 

@@ -170,6 +170,7 @@ class Inspector:
         options = session.decider.options
         decision = _decision_view(report.status, report.decision, session.decider, segments, session.options.mode)
         decision.changes = report.changes
+        decision.error = report.error
         tags = _tags(path)
         evidence = Evidence(
             status=outcome.status,

@@ -13,27 +13,45 @@ from mtag.taxonomy import join_genres, merge_genres, split_genres
 MODES = ("keep", "replace", "append")
 
 
-def new_value(mode: str, existing: Sequence[str], names: Sequence[str], separator: str) -> list[str] | None:
-    """The field's new value, or ``None`` to leave it as it is.
+def new_value(
+    mode: str,
+    existing: Sequence[str],
+    names: Sequence[str],
+    separator: str,
+    existing_names: Sequence[str] | None = None,
+) -> list[str] | None:
+    """The field's new value, or ``None`` to leave it as it is (byte for byte).
+
+    ``existing`` is the field as stored; ``existing_names`` what it means, where
+    that differs: an ID3 genre stored as ``"(17)"`` or ``"0"`` names Rock or
+    Blues (see :meth:`mtag.tags.TagValues.names`).  Comparing and appending go
+    by the names, so "(17)" is not taken for a genre called "(17)" and mtag
+    never writes "(17); Rock"; what is written is always names.
 
     * ``keep``: write only into an empty field; a user's own genre wins.
-    * ``replace``: the decided names, whatever was there.
+    * ``replace``: the decided names as one value, whatever was there (an
+      ID3 reference like "(17)" becomes the name "Rock" even where Rock is
+      decided: names are what every player reads).
     * ``append``: the existing names, then the new ones not already there
-      (case-insensitive), so repeated runs never pile up duplicates.
+      (case-insensitive), so repeated runs never pile up duplicates; when every
+      decided name is already there, nothing is written at all.
 
     Nothing decided means nothing written in every mode: a low-confidence
     track must not lose the genre a person gave it.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
-    present = [value for value in existing if value.strip()]
-    if not names or (mode == "keep" and present):
+    meant = [value for value in (existing if existing_names is None else existing_names) if value.strip()]
+    if not names or (mode == "keep" and meant):
         return None
     if mode == "append":
-        old_names = [name for value in present for name in split_genres(value, separator)]
+        old_names = [name for value in meant for name in split_genres(value, separator)]
         # A genre the user wrote with another separator ("Rock/Pop", "Rock, Pop") is there too;
         # their value is kept as written, split only where mtag's own separator splits it.
-        known = {name.casefold() for value in present for name in split_genres(value)}
-        names = merge_genres(old_names, [name for name in names if name.casefold() not in known])
+        known = {name.casefold() for value in meant for name in split_genres(value)}
+        added = [name for name in names if name.casefold() not in known]
+        if not added:
+            return None
+        names = merge_genres(old_names, added)
     value = [join_genres(names, separator)]
     return None if value == list(existing) else value

@@ -363,7 +363,8 @@ class TagSession:
         planned: dict[str, tuple[list[str], list[str]]] = {}
         existing = read_tags(path)  # one parse for every field
         for kind, picked in decision.choices.items():
-            new = new_value(o.mode, existing[kind], [choice.name for choice in picked], o.separator)
+            names = [choice.name for choice in picked]
+            new = new_value(o.mode, existing[kind], names, o.separator, existing.names(kind))
             if new is not None:
                 planned[kind] = (existing[kind], new)
         report.changes = planned

@@ -20,8 +20,8 @@ exact: writing a list read here stores it back as it was, and reading after
 writing ``x`` gives ``x``.  :meth:`TagValues.genre_names` gives the names a
 player would show instead.
 
-The type of a file is decided by its content (mutagen's scoring of header and
-extension), so a FLAC file named ``.mp3`` gets Vorbis comments, not ID3.
+The type of a file is decided by its content (:mod:`~mtag.tags.sniff`), not
+its name, so a FLAC file named ``.mp3`` gets Vorbis comments, not ID3.
 """
 
 from __future__ import annotations
@@ -48,10 +48,15 @@ from mutagen.oggvorbis import OggVorbis
 from mutagen.wave import WAVE
 
 from mtag.tags.errors import UNCHANGED, TagError
+from mtag.tags.riffinfo import GENRE as INFO_GENRE
+from mtag.tags.riffinfo import InfoList, read_info, write_info_text
+from mtag.tags.sniff import BY_MAGIC, sniff
 
 #: The logical fields mtag reads and writes.
 FIELDS: tuple[str, ...] = ("genre", "mood")
 
+#: How several genres become the one string of a WAV file's INFO IGNR.
+INFO_SEPARATOR = "; "
 _HINT_FORMATS = "mtag tags mp3, flac, ogg/opus, m4a/mp4, wav, aiff and wma files"
 _HINT_DAMAGED = "the file is damaged or is not audio; re-rip or re-download it"
 
@@ -175,8 +180,19 @@ class TagValues:
         Only ID3 has such references (from ID3v1's genre byte); other formats
         store names, which are returned as they are.
         """
-        genres = self.fields["genre"]
-        return TCON(text=genres).genres if self.format == "id3" else list(genres)
+        return self.names("genre")
+
+    def names(self, field: str) -> list[str]:
+        """``field``'s values as they read to a person: genres named (see :meth:`genre_names`).
+
+        ID3v2.3's ``"(17)"``, ``"(43)Punk"``, ``"(17)(43)"``, ``"(RX)"`` and
+        v2.4's ``"0"`` become "Rock", "Punk", "Rock" + "Punk", "Remix" and
+        "Blues", as mutagen's ``TCON.genres`` reads them; comparing a decision
+        with the raw values instead took "(17)" for an unknown genre.  Other
+        fields, and other formats, are returned as stored.
+        """
+        values = self.fields[field]
+        return TCON(text=values).genres if self.format == "id3" and field == "genre" else list(values)
 
 
 @dataclass
@@ -191,23 +207,40 @@ class TagFile:
     shown: Path
     audio: FileType
     scheme: _Scheme | None
+    info: InfoList | None = None  # a WAV file's RIFF INFO list, where it has one (see mtag.tags.riffinfo)
 
     @property
     def format(self) -> str:
         return "none" if self.scheme is None else self.scheme.name
 
     def read(self, field: str) -> list[str]:
-        if self.scheme is None or self.audio.tags is None:
-            return []
-        return self.scheme.read(self.audio.tags, field)
+        """The field as stored; a WAV genre only in INFO (no ID3 genre) reads as that ``IGNR``.
+
+        So a genre set by a tool that writes INFO only is kept by ``--mode
+        keep`` and restored by undo, which writes it into both places.
+        """
+        stored: list[str] = [] if self.scheme is None or self.audio.tags is None else self.scheme.read(self.audio.tags, field)
+        if stored or field != "genre" or self.info is None or self._has_id3_genre():
+            return stored
+        genre = self.info.text(INFO_GENRE)
+        return [] if genre is None else [genre]
+
+    def info_disagrees(self, genre: list[str]) -> bool:
+        """Whether a WAV file's INFO ``IGNR`` is not what writing ``genre`` puts there (its values, joined)."""
+        return self.info is not None and self.info.text(INFO_GENRE) != (INFO_SEPARATOR.join(genre) or None)
+
+    def _has_id3_genre(self) -> bool:
+        return self.audio.tags is not None and self.scheme is not None and self.scheme.keys["genre"] in self.audio.tags
 
     def values(self) -> dict[str, list[str]]:
         return {field: self.read(field) for field in FIELDS}
 
     def other_keys(self) -> set[str]:
-        if self.scheme is None or self.audio.tags is None:
-            return set()
-        return self.scheme.other_keys(self.audio.tags)
+        """The keys of every other tag, a WAV file's INFO items (but the genre) included."""
+        keys = set() if self.scheme is None or self.audio.tags is None else self.scheme.other_keys(self.audio.tags)
+        if self.info is not None:
+            keys |= {f"INFO:{key}" for key in self.info.keys() - {INFO_GENRE.decode()}}
+        return keys
 
     def scheme_for_writing(self) -> _Scheme:
         """The scheme to write with; a raw AAC stream has none and is refused.
@@ -232,6 +265,8 @@ class TagFile:
             for field, values in changes.items():
                 scheme.write(self.audio.tags, field, values)
             scheme.save(self.audio)
+            if self.info is not None and "genre" in changes:
+                write_info_text(self.path, INFO_GENRE, INFO_SEPARATOR.join(changes["genre"]) or None)
         except Exception as error:  # mutagen fails in many ways on unusual files
             raise TagError(f"cannot write its tags: {_reason(error)}", path=self.shown, hint=UNCHANGED) from error
 
@@ -243,11 +278,12 @@ def open_tags(path: str | PathLike[str], *, shown: str | PathLike[str] | None = 
     _check_file(path, shown)
     try:
         audio = _load(path)
+        info = read_info(path) if isinstance(audio, WAVE) else None
     except Exception as error:  # mutagen raises many kinds of error on malformed files
         raise TagError(f"cannot read its tags: {_reason(error)}", path=shown, hint=_HINT_DAMAGED) from error
     if audio is None:
         raise TagError("not a file format mtag can tag", path=shown, hint=_HINT_FORMATS)
-    return TagFile(path, shown, audio, _SCHEMES[type(audio)])
+    return TagFile(path, shown, audio, _SCHEMES[type(audio)], info)
 
 
 def read_tags(path: str | PathLike[str]) -> TagValues:
@@ -269,7 +305,20 @@ def check_field(field: str) -> None:
 
 
 def _load(path: Path) -> FileType | None:
-    audio = mutagen.File(path, options=list(_SCHEMES))
+    """Parse ``path`` with the mutagen class its content calls for, its extension notwithstanding.
+
+    A file whose name lies about its container (a FLAC file named ``.mp3``)
+    gets the tags of what it is: the decoder reads the content too, and the
+    copy is verified by parsing it again, so the file stays a valid FLAC file,
+    where ID3 in front of it would make it a damaged one.  Refusing it instead
+    would leave a file that plays and analyses fine untaggable.
+    """
+    with open(path, "rb") as file:
+        kind = sniff(file)
+    if kind is not None:
+        audio: FileType | None = kind(path)
+    else:  # no magic number: MP3 or raw AAC (mutagen scores the two), or not audio
+        audio = mutagen.File(path, options=[k for k in _SCHEMES if k not in BY_MAGIC])
     if audio is not None and _SCHEMES[type(audio)] is _ID3:
         audio = type(audio)(path, translate=False)  # frames as stored: see _ID3Scheme
     return audio

@@ -57,7 +57,8 @@ def write_tags(path: str | PathLike[str], changes: Mapping[str, Sequence[str] | 
     wanted = _wanted(changes)
     target = _target(path)
     original = open_tags(target)
-    if all(original.read(field) == values for field, values in wanted.items()):
+    in_step = "genre" not in wanted or not original.info_disagrees(wanted["genre"])  # a WAV's INFO genre too
+    if in_step and all(original.read(field) == values for field, values in wanted.items()):
         return file_state(target)
     original.scheme_for_writing()
     _check_writable(target)
@@ -100,10 +101,12 @@ def _check_writable(target: Path) -> None:
     would be replaced like any other.  A file without write permission is its
     owner's "do not touch": it is refused, also where the process could
     override that (root), which is why the mode bits are checked as well.
+    A folder without write permission is refused the same way, root or not:
+    a read-only folder (chmod a-w) says "nothing changes in here".
     """
     if not os.access(target, os.W_OK) or not target.stat().st_mode & 0o222:
         raise TagError("file is read-only", path=target, hint="make it writable (chmod u+w) for mtag to tag it")
-    if not os.access(target.parent, os.W_OK | os.X_OK):
+    if not os.access(target.parent, os.W_OK | os.X_OK) or not target.parent.stat().st_mode & 0o222:
         raise TagError(
             "cannot create files in its folder",
             path=target,
@@ -121,6 +124,10 @@ def _verify(copy: TagFile, expected: dict[str, list[str]], kept: set[str]) -> No
                 path=copy.shown,
                 hint=UNCHANGED,
             )
+    if copy.info_disagrees(expected["genre"]):
+        raise TagError(
+            "the genre in the WAV file's INFO list did not read back as written", path=copy.shown, hint=UNCHANGED
+        )
     lost = kept - copy.other_keys()
     if lost:
         raise TagError(f"writing would lose other tags ({', '.join(sorted(lost))})", path=copy.shown, hint=UNCHANGED)

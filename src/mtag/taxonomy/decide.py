@@ -113,6 +113,14 @@ class Taxonomy:
                 entries[label] = Entry(GENRE, name)
         return Taxonomy(parents, entries, self.path)
 
+    def foreign_labels(self, known: Iterable[str]) -> list[str]:
+        """The labels this table maps that are not in ``known`` (the installed models' labels), sorted.
+
+        Such an entry never matches anything: usually a misspelt label, or a
+        table written for a model that is not installed.
+        """
+        return sorted(set(self.entries) - set(known))
+
     def ancestors(self, genre: str) -> tuple[str, ...]:
         """The genre's parent, grandparent, ... (the table is checked to be free of cycles)."""
         chain: list[str] = []
