@@ -575,6 +575,244 @@ def check_fits_network(arch: str, params: dict[str, int], state: dict[str, np.nd
 
 
 # ---------------------------------------------------------------------------------------
+# Dead channels.  Many of the checkpoints' conv channels were trained into disuse: their
+# fan-in weights are ~1e-9 or ~1e-27 in total (BatchNorm's moving variance ~1e-36 says the
+# same on the training data).  Such a channel outputs BN(ReLU(bias)), a constant, for every
+# input, so it is removed and its constant folded into what reads it: the next conv's
+# ``const_taps`` (a per-position bias, because zero padding makes edge positions see fewer
+# taps), a residual sum's BN shift, or the dense/classifier bias.  The pruned network
+# computes the same function with a fraction of the multiply-adds.
+
+#: A channel is dead when the absolute values of its fan-in weights sum to less than this.
+#: Live channels' sums start at 1.3e-8 (musicnn-msd timbral) and are mostly far above 1e-4;
+#: the mid end's and vgg's later blocks' dead channels sum to ~1e-27.
+DEAD_FAN_IN = 1e-8
+#: ... and its bias is at least this many times that sum away from zero, so that no input
+#: of magnitude below this factor (the network's inputs are BN outputs of order 1) can move
+#: its pre-activation across the ReLU's kink: the channel is constant for every input.
+RELU_MARGIN = 1e3
+
+PRUNING_CRITERION = (
+    f"conv channel whose fan-in weights sum to |W| < {DEAD_FAN_IN:g} with |bias| >= {RELU_MARGIN:g} x that sum: "
+    "it outputs BN(ReLU(bias)) for every input; removed, its constant folded into the layers that read it "
+    "(next conv's per-position const_taps, residual BN shift, dense/classifier bias)"
+)
+
+State = dict[str, np.ndarray]
+
+
+def _f64(array: np.ndarray) -> np.ndarray:
+    return array.astype(np.float64)
+
+
+def dead_channels(state: State, block: str) -> np.ndarray:
+    """Boolean mask of ``block``'s output channels that are constant for every input."""
+    weight, bias = _f64(state[f"{block}.conv.weight"]), _f64(state[f"{block}.conv.bias"])
+    fan_in = np.abs(weight).reshape(len(weight), -1).sum(axis=1)
+    return (fan_in < DEAD_FAN_IN) & (np.abs(bias) >= RELU_MARGIN * fan_in)
+
+
+def batch_norm(state: State, prefix: str, x: np.ndarray) -> np.ndarray:
+    """Inference-time BatchNorm of ``x`` (one value per channel), in float64."""
+    from mtag.nets.common import BN_EPS
+
+    gamma, beta = _f64(state[f"{prefix}.weight"]), _f64(state[f"{prefix}.bias"])
+    mean, var = _f64(state[f"{prefix}.running_mean"]), _f64(state[f"{prefix}.running_var"])
+    return gamma * (x - mean) / np.sqrt(var + BN_EPS) + beta
+
+
+def constant_outputs(state: State, block: str) -> np.ndarray:
+    """Every channel's output if its weights were zero: BN(ReLU(bias)); exact for the dead ones."""
+    return batch_norm(state, f"{block}.bn", np.maximum(_f64(state[f"{block}.conv.bias"]), 0.0))
+
+
+def copy_block(
+    src: State,
+    dst: State,
+    block: str,
+    rows: np.ndarray,
+    cols: np.ndarray | None = None,
+    removed: np.ndarray | None = None,
+    values: np.ndarray | None = None,
+) -> None:
+    """Copy a ConvReluBn keeping output channels ``rows`` and input channels ``cols``.
+
+    The input channels ``removed`` (constant ``values``) are folded into ``const_taps``.
+    """
+    weight = _f64(src[f"{block}.conv.weight"])[rows]
+    dst[f"{block}.conv.weight"] = weight if cols is None else weight[:, cols]
+    dst[f"{block}.conv.bias"] = _f64(src[f"{block}.conv.bias"])[rows]
+    for name in BN_SUFFIXES.values():
+        dst[f"{block}.bn.{name}"] = _f64(src[f"{block}.bn.{name}"])[rows]
+    if removed is not None and values is not None:
+        dst[f"{block}.const_taps"] = np.einsum("oi...,i->o...", weight[:, removed], values[removed])
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """A pruned state dict, the per-layer widths for the architecture and what was removed."""
+
+    state: State
+    widths: dict[str, list[int]]
+    removed: dict[str, dict[str, int]]
+
+
+def _as_float32(state: State) -> State:
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in sorted(state.items())}
+
+
+def _removal(block: str, dead: np.ndarray) -> dict[str, dict[str, int]]:
+    """model.json's record of one layer: its channels, how many are dead, how many were removed."""
+    return {block: {"channels": int(dead.size), "dead": int(dead.sum()), "removed": int(dead.sum())}}
+
+
+FRONT_BLOCKS = ("timbral.0", "timbral.1", "temporal.0", "temporal.1", "temporal.2")
+MIDEND_BLOCKS = ("midend.0", "midend.1", "midend.2")
+
+
+def prune_musicnn(state: State) -> Pruned:
+    """Remove musicnn's dead channels, keeping the function.
+
+    The mid end is residual: x1 = L0(front), x2 = L1(x1) + x1, x3 = L2(x2) + x2.  A channel
+    of x2 is constant only if it is constant in x1 *and* dead in L1, so the live sets grow:
+    S1 <= S2 <= S3.  The channels are reordered S1, S2 - S1, S3 - S2, so that each layer's
+    live input is the first channels of its output and the network adds it there.
+    """
+    out: State = {k: _f64(v) for k, v in state.items() if k.startswith("input_bn.")}
+    removed: dict[str, dict[str, int]] = {}
+    front_live, front_const = [], []
+    for block in FRONT_BLOCKS:
+        dead = dead_channels(state, block)
+        copy_block(state, out, block, np.flatnonzero(~dead))
+        front_live.append(~dead)
+        front_const.append(constant_outputs(state, block))
+        removed.update(_removal(block, dead))
+    live_in, const_in = np.concatenate(front_live), np.concatenate(front_const)
+
+    lives, consts = [], []  # per mid-end output x_i: live mask, value of its constant channels
+    for i, block in enumerate(MIDEND_BLOCKS):
+        dead = dead_channels(state, block)
+        removed.update(_removal(block, dead))
+        value = constant_outputs(state, block)
+        lives.append(~dead if i == 0 else lives[-1] | ~dead)
+        consts.append(value if i == 0 else value + consts[-1])
+    order = np.concatenate([np.flatnonzero(lives[0])] + [np.flatnonzero(b & ~a) for a, b in zip(lives, lives[1:])])
+    widths = [int(live.sum()) for live in lives]
+    for i, block in enumerate(MIDEND_BLOCKS):
+        rows = order[: widths[i]]
+        if i == 0:
+            copy_block(state, out, block, rows, np.flatnonzero(live_in), ~live_in, const_in)
+        else:
+            copy_block(state, out, block, rows, order[: widths[i - 1]], ~lives[i - 1], consts[i - 1])
+            # Output channels whose residual input was constant (and removed) get it as a BN shift.
+            shifted = rows[widths[i - 1] :]
+            out[f"{block}.bn.bias"][widths[i - 1] :] += consts[i - 1][shifted]
+        # A dead channel whose residual input is live stays (its output is a constant, but
+        # the sum is not); a live channel whose residual input is constant goes nowhere.
+        removed[block]["removed"] = int(state[f"{block}.conv.bias"].size - widths[i])
+
+    # Back end: pooled features are (max, mean) per feature channel, interleaved.
+    n_front, n_mid = live_in.size, lives[0].size
+    kept = np.concatenate([np.flatnonzero(live_in)] + [n_front + i * n_mid + order[:w] for i, w in enumerate(widths)])
+    constant = np.concatenate([const_in, *consts])
+    gone = np.setdiff1d(np.arange(constant.size), kept)
+    kept_pooled = np.stack([2 * kept, 2 * kept + 1], axis=1).ravel()
+    gone_pooled = np.stack([2 * gone, 2 * gone + 1], axis=1).ravel()
+    pooled_const = batch_norm(state, "pool_bn", np.repeat(constant, 2))
+    for name in BN_SUFFIXES.values():
+        out[f"pool_bn.{name}"] = _f64(state[f"pool_bn.{name}"])[kept_pooled]
+    dense = _f64(state["dense.weight"])
+    out["dense.weight"] = dense[:, kept_pooled]
+    out["dense.bias"] = _f64(state["dense.bias"]) + dense[:, gone_pooled] @ pooled_const[gone_pooled]
+    removed.update(_removal("pool_bn", ~np.isin(np.arange(pooled_const.size), kept_pooled)))
+    for key, value in state.items():
+        if key.startswith(("dense_bn.", "classifier.")):
+            out[key] = value
+    counts = [removed[b]["channels"] - removed[b]["removed"] for b in FRONT_BLOCKS]
+    return Pruned(
+        _as_float32(out),
+        {"timbral_filters": counts[:2], "temporal_filters": counts[2:], "midend_filters": widths},
+        removed,
+    )
+
+
+def prune_vgg(state: State, n_blocks: int, pooled_positions: int) -> Pruned:
+    """Remove vgg's dead channels; ``pooled_positions`` = time x frequency cells the classifier reads.
+
+    Max-pooling a constant map gives the same constant, so a dead channel reaches the next
+    block as a constant input (folded into its ``const_taps``) and the classifier as
+    constant features (folded into its bias).
+    """
+    out: State = {k: _f64(v) for k, v in state.items() if k.startswith("input_bn.")}
+    removed: dict[str, dict[str, int]] = {}
+    previous: tuple[np.ndarray, np.ndarray] | None = None  # (dead mask, constants) of the block before
+    for i in range(n_blocks):
+        block = f"blocks.{i}"
+        dead = dead_channels(state, block)
+        if previous is None:
+            copy_block(state, out, block, np.flatnonzero(~dead))
+        else:
+            copy_block(state, out, block, np.flatnonzero(~dead), np.flatnonzero(~previous[0]), *previous)
+        previous = dead, constant_outputs(state, block)
+        removed.update(_removal(block, dead))
+    assert previous is not None
+    dead, value = previous
+    # TF flattened (time, frequency, channel): the channel varies fastest.
+    classifier = _f64(state["classifier.weight"]).reshape(-1, pooled_positions, dead.size)
+    out["classifier.weight"] = classifier[:, :, ~dead].reshape(len(classifier), -1)
+    out["classifier.bias"] = _f64(state["classifier.bias"]) + np.einsum("opc,c->o", classifier[:, :, dead], value[dead])
+    widths = [removed[f"blocks.{i}"]["channels"] - removed[f"blocks.{i}"]["removed"] for i in range(n_blocks)]
+    return Pruned(_as_float32(out), {"filters": widths}, removed)
+
+
+#: The pruned network's probabilities, computed in float64, may differ from the full one's by
+#: at most this much (measured: <= 1.1e-8; float32 rounding alone moves them by ~1e-7).
+PRUNING_TOLERANCE = 1e-7
+
+
+def _network(arch: str, params: dict, state: State):
+    """mtag's network for ``params`` with ``state`` loaded (absent ``const_taps`` stay zero)."""
+    import torch
+
+    from mtag.nets.registry import build_network
+
+    network = build_network(arch, params).eval()
+    network.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
+    return network
+
+
+def pruning_difference(arch: str, params: dict, state: State, pruned: Pruned) -> float:
+    """Largest probability difference between the full and the pruned network on random log-mels.
+
+    Computed in float64, so that it measures the functions rather than float32 rounding.
+    Log-mel values span about 0-5; musicnn is also checked on short inputs (edge frames
+    dominate) because the folded constants differ at the zero-padded edges.
+    """
+    import torch
+
+    full = _network(arch, params, state).double()
+    small = _network(arch, {**params, **pruned.widths}, pruned.state).double()
+    rng = np.random.default_rng(0)
+    lengths = [PREPROCESSING["window_frames"]] + ([] if arch == "vgg" else [9, 3])
+    worst = 0.0
+    with torch.inference_mode():
+        for frames in lengths:
+            x = torch.from_numpy(rng.uniform(0.0, 5.0, (4, frames, params["n_mels"])))
+            difference = (torch.sigmoid(full(x)) - torch.sigmoid(small(x))).abs().max()
+            worst = max(worst, float(difference))
+    return worst
+
+
+def prune(arch: str, params: dict, state: State) -> Pruned:
+    """The dead-channel pruning for ``arch``."""
+    if arch == "musicnn":
+        return prune_musicnn(state)
+    from mtag.nets.vgg import POOLS, pooled_cells
+
+    return prune_vgg(state, len(POOLS), pooled_cells(params["n_frames"], params["n_mels"]))
+
+
+# ---------------------------------------------------------------------------------------
 # model.json
 
 
@@ -667,6 +905,7 @@ def build_card(
     license_text: str,
     weights_sha256: str,
     n_parameters: int,
+    pruning: dict,
 ) -> ModelCard:
     """The model card mtag's loader reads, built as mtag's typed card so only one module knows the format."""
     from mtag.cards import InputWindow, ModelCard, WeightsRef, read_frontend
@@ -709,6 +948,7 @@ def build_card(
         license_text=license_text,
         attribution=ATTRIBUTION,
         weights=WeightsRef("weights.safetensors", weights_sha256, n_parameters),
+        pruning=pruning,
     )
 
 
@@ -748,8 +988,14 @@ def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
     state = to_state_dict(tensors, mapping)
     n_parameters = sum(int(a.size) for a in state.values())
     _require(n_parameters == sum(counts), "parameter count changed during conversion")
-    params = ARCH_PARAMS[spec.arch]
-    check_fits_network(spec.arch, params, state)
+    paper_params = ARCH_PARAMS[spec.arch]
+    pruned = prune(spec.arch, paper_params, state)
+    params = {**paper_params, **pruned.widths}
+    check_fits_network(spec.arch, params, pruned.state)
+    difference = pruning_difference(spec.arch, paper_params, state, pruned)
+    _require(difference <= PRUNING_TOLERANCE, f"{spec.name}: pruning changed probabilities by {difference:.2e}")
+    state = pruned.state
+    n_parameters = sum(int(a.size) for a in state.values())
 
     prefix = f"musicnn/{spec.wheel_dir}/"
     labels = read_labels(wheel.read_text("musicnn/configuration.py"), DATASETS[spec.dataset]["labels"])
@@ -768,6 +1014,7 @@ def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
         license_text=wheel.read_text(f"{DIST_INFO}/LICENSE.md"),
         weights_sha256=weights_sha256,
         n_parameters=n_parameters,
+        pruning={"criterion": PRUNING_CRITERION, "layers": pruned.removed},
     )
     return Converted(spec, weights, card.to_bytes(), n_parameters, weights_sha256)
 

@@ -10,11 +10,11 @@ import pytest
 
 from mtag import interrupts
 from mtag.audio import decode
-from mtag.audio.windows import WindowPlan
 from mtag.engine.decoding import TrackJob, decode_track
 from tests.engine.helpers import deadline
+from tests.plans import musicnn_plan
 
-PLAN = WindowPlan(16000, 512, 256, window_frames=187, hop_frames=187)
+PLAN = musicnn_plan()
 
 
 @pytest.fixture

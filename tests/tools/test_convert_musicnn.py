@@ -217,46 +217,15 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _bn(prefix: str, n: int) -> dict[str, tuple[int, ...]]:
-    return {f"{prefix}.{k}": (n,) for k in ("weight", "bias", "running_mean", "running_var")}
-
-
-def _layer(prefix: str, shape: tuple[int, ...]) -> dict[str, tuple[int, ...]]:
-    return {f"{prefix}.weight": shape, f"{prefix}.bias": (shape[0],)}
-
-
-MUSICNN_SHAPES = {
-    **_bn("input_bn", 1),
-    **_layer("timbral.0.conv", (204, 1, 7, 38)),
-    **_bn("timbral.0.bn", 204),
-    **_layer("timbral.1.conv", (204, 1, 7, 67)),
-    **_bn("timbral.1.bn", 204),
-    **_layer("temporal.0.conv", (51, 1, 128, 1)),
-    **_bn("temporal.0.bn", 51),
-    **_layer("temporal.1.conv", (51, 1, 64, 1)),
-    **_bn("temporal.1.bn", 51),
-    **_layer("temporal.2.conv", (51, 1, 32, 1)),
-    **_bn("temporal.2.bn", 51),
-    **_layer("midend.0.conv", (64, 561, 7)),
-    **_bn("midend.0.bn", 64),
-    **_layer("midend.1.conv", (64, 64, 7)),
-    **_bn("midend.1.bn", 64),
-    **_layer("midend.2.conv", (64, 64, 7)),
-    **_bn("midend.2.bn", 64),
-    **_bn("pool_bn", 1506),
-    **_layer("dense", (200, 1506)),
-    **_bn("dense_bn", 200),
-    **_layer("classifier", (50, 200)),
+#: Channels per layer after the dead ones are removed (measured on the checkpoints; see the
+#: pruning object in each model.json) and the parameters left.
+PRUNED_PARAMS = {
+    "musicnn-msd": {"timbral_filters": [26, 16], "temporal_filters": [4, 10, 17], "midend_filters": [20, 64, 64]},
+    "musicnn-mtt": {"timbral_filters": [151, 95], "temporal_filters": [43, 46, 50], "midend_filters": [21, 63, 64]},
+    "vgg-msd": {"filters": [49, 53, 88, 81, 127]},
+    "vgg-mtt": {"filters": [91, 88, 112, 114, 128]},
 }
-VGG_SHAPES = {
-    **_bn("input_bn", 1),
-    **_layer("blocks.0.conv", (128, 1, 3, 3)),
-    **{k: v for i in range(1, 5) for k, v in _layer(f"blocks.{i}.conv", (128, 128, 3, 3)).items()},
-    **{k: v for i in range(5) for k, v in _bn(f"blocks.{i}.bn", 128).items()},
-    **_layer("classifier", (50, 256)),
-}
-EXPECTED_SHAPES = {"musicnn": MUSICNN_SHAPES, "vgg": VGG_SHAPES}
-EXPECTED_PARAMETERS = {"musicnn": 787_159 + 4_920, "vgg": 605_748 + 1_282}
+PRUNED_PARAMETERS = {"musicnn-msd": 167_331, "musicnn-mtt": 421_068, "vgg-msd": 240_410, "vgg-mtt": 427_332}
 
 # SPEC.md sections 0 and 4 (rounded to 4 decimals there).
 INPUT_BN = {
@@ -287,13 +256,17 @@ def test_committed_models_are_byte_identical(converted: Path, name: str) -> None
 def test_state_dict_keys_and_shapes(converted: Path, name: str) -> None:
     from safetensors.numpy import load_file
 
+    from mtag.nets.registry import build_network
+
     card = json.loads((converted / name / "model.json").read_text(encoding="utf-8"))
-    arch = card["architecture"]["name"]
+    assert {k: v for k, v in card["architecture"]["params"].items() if k in PRUNED_PARAMS[name]} == PRUNED_PARAMS[name]
+    network = build_network(card["architecture"])
+    expected = {k: tuple(v.shape) for k, v in network.state_dict().items() if not k.endswith("num_batches_tracked")}
     state = load_file(converted / name / "weights.safetensors")
-    assert {k: v.shape for k, v in state.items()} == EXPECTED_SHAPES[arch]
+    assert {k: v.shape for k, v in state.items()} == expected
     assert all(v.dtype == np.float32 for v in state.values())
     assert not any("Adam" in k or "power" in k or "num_batches_tracked" in k for k in state)
-    assert sum(v.size for v in state.values()) == EXPECTED_PARAMETERS[arch] == card["weights"]["parameters"]
+    assert sum(v.size for v in state.values()) == PRUNED_PARAMETERS[name] == card["weights"]["parameters"]
 
 
 @needs_wheel
@@ -305,7 +278,7 @@ def test_checkpoint_has_optimizer_slots_that_are_dropped(spec) -> None:
     model_vars = [n for n in entries if not cm.is_optimizer_slot(n)]
     n_trainable = sum(not n.endswith(("moving_mean", "moving_variance")) for n in model_vars)
     assert len(slots) == 2 * n_trainable + 2  # Adam, Adam_1 per trainable + beta1/2_power
-    assert len(model_vars) == len(EXPECTED_SHAPES[spec.arch])
+    assert len(model_vars) == {"musicnn": 64, "vgg": 36}[spec.arch]  # SPEC sections 2-3
     assert sorted(cm.variable_map(cm.ARCH_LAYERS[spec.arch])) == sorted(model_vars)
 
 
@@ -317,7 +290,7 @@ def test_model_json(converted: Path, name: str) -> None:
     assert raw.decode("utf-8") == json.dumps(card, indent=2, ensure_ascii=False) + "\n"
     assert list(card) == [
         "format", "name", "description", "kind", "architecture", "labels", "activation", "preprocessing",
-        "training", "metrics", "source", "license", "license_text", "attribution", "weights",
+        "training", "metrics", "source", "license", "license_text", "attribution", "weights", "pruning",
     ]  # fmt: skip
     assert card["name"] == name and card["format"] == 1 and card["license"] == "ISC"
     weights = (converted / name / card["weights"]["file"]).read_bytes()
@@ -339,3 +312,103 @@ def test_input_bn_matches_spec(converted: Path, name: str) -> None:
     state = load_file(converted / name / "weights.safetensors")
     for key, value in INPUT_BN[name].items():
         assert state[f"input_bn.{key}"][0] == pytest.approx(value, abs=5e-5), key
+
+
+@needs_wheel
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_pruning_record(converted: Path, name: str) -> None:
+    """model.json says per layer how many channels were dead and removed, and why."""
+    card = json.loads((converted / name / "model.json").read_text(encoding="utf-8"))
+    pruning = card["pruning"]
+    assert "fan-in weights sum to |W| < 1e-08" in pruning["criterion"]
+    layers = pruning["layers"]
+    assert all(0 <= layer["removed"] <= layer["dead"] <= layer["channels"] for layer in layers.values())
+    if name == "musicnn-msd":  # the issue's audit: 1,019 of pool_bn's 1,506 had variance ~1e-36
+        assert layers["timbral.0"] == {"channels": 204, "dead": 178, "removed": 178}
+        assert layers["midend.1"] == {"channels": 64, "dead": 3, "removed": 0}  # their residual input is live
+        assert layers["pool_bn"]["removed"] == 1064
+    widths = [w for v in PRUNED_PARAMS[name].values() for w in v]
+    convs = [v for k, v in layers.items() if k != "pool_bn"]
+    assert widths == [layer["channels"] - layer["removed"] for layer in convs]
+
+
+# ---------------------------------------------------------------------------------------
+# Pruning on small random networks (no wheel needed).
+
+
+def _random_state(network, seed: int) -> dict[str, np.ndarray]:
+    """A checkpoint-like state: random weights, BN statistics with positive variances, no const_taps."""
+    rng = np.random.default_rng(seed)
+    state = {}
+    for key, value in network.state_dict().items():
+        if key.endswith(("num_batches_tracked", "const_taps")):
+            continue
+        shape = tuple(value.shape)
+        if key.endswith("running_var"):
+            state[key] = rng.uniform(0.5, 2.0, shape)
+        elif key.endswith("bn.weight"):
+            state[key] = rng.uniform(0.5, 1.5, shape)  # BN gamma
+        else:
+            state[key] = rng.normal(0.0, 0.3, shape)
+    return {k: v.astype(np.float32) for k, v in state.items()}
+
+
+def _kill(state: dict[str, np.ndarray], block: str, channels: list[int], bias: float = 0.2) -> None:
+    """Make channels dead as training did: weights ~1e-12, a bias clear of the ReLU's kink."""
+    state[f"{block}.conv.weight"][channels] = 1e-12
+    state[f"{block}.conv.bias"][channels] = bias
+
+
+def _check_pruned(arch: str, params: dict, state: dict[str, np.ndarray]):
+    pruned = cm.prune(arch, params, state)
+    cm.check_fits_network(arch, {**params, **pruned.widths}, pruned.state)
+    assert cm.pruning_difference(arch, params, state, pruned) < cm.PRUNING_TOLERANCE  # float32 storage: ~1e-8
+    return pruned
+
+
+def test_pruned_musicnn_computes_the_same_function_at_every_length() -> None:
+    """The mid end zero-pads in time: folded constants must differ at the 3 edge frames.
+
+    Folding them as one scalar bias instead moves these probabilities by 0.2
+    (the 3- and 9-frame inputs are nearly all edge).
+    """
+    from mtag.nets.musicnn import Musicnn
+
+    params = {"n_labels": 5, "n_mels": 20, "timbral_filters": 6, "temporal_filters": 4, "midend_filters": 5,
+              "backend_units": 7}  # fmt: skip
+    state = _random_state(Musicnn(**params), seed=3)
+    _kill(state, "timbral.0", [0, 2, 5])
+    _kill(state, "timbral.1", [1], bias=-0.3)  # ReLU(negative) = 0: still a constant
+    _kill(state, "temporal.2", [3])
+    _kill(state, "midend.0", [0, 1, 3])
+    _kill(state, "midend.1", [1, 2])  # 1: dead in x1 and x2 -> removed; 2: residual input live -> kept
+    _kill(state, "midend.2", [4])
+    pruned = _check_pruned("musicnn", params, state)
+    assert pruned.widths == {"timbral_filters": [3, 5], "temporal_filters": [4, 4, 3], "midend_filters": [2, 4, 5]}
+    assert pruned.removed["midend.1"] == {"channels": 5, "dead": 2, "removed": 1}
+    assert pruned.removed["pool_bn"]["removed"] == 2 * (5 + 3 + 1)  # front, x1, x2: (max, mean) each
+
+
+def test_pruned_vgg_computes_the_same_function() -> None:
+    from mtag.nets.vgg import Vgg
+
+    params = {"n_labels": 4, "n_mels": 96, "n_frames": 187, "filters": 4}
+    state = _random_state(Vgg(**params), seed=4)
+    for i, channels in enumerate([[0], [1, 2], [], [3], [0]]):
+        _kill(state, f"blocks.{i}", channels)
+    pruned = _check_pruned("vgg", params, state)
+    assert pruned.widths == {"filters": [3, 2, 4, 3, 3]}
+
+
+def test_channels_with_real_weights_or_no_relu_margin_are_kept() -> None:
+    """Constant on the training data is not enough: only provably constant channels go."""
+    from mtag.nets.vgg import Vgg
+
+    params = {"n_labels": 4, "n_mels": 96, "n_frames": 187, "filters": 3}
+    state = _random_state(Vgg(**params), seed=5)
+    state["blocks.1.conv.weight"][0] = 1e-4  # small but real: its output follows the input
+    state["blocks.1.conv.weight"][1] = 1e-12
+    state["blocks.1.conv.bias"][1] = 1e-10  # at the ReLU's kink: an input could switch it
+    state["blocks.1.bn.running_var"][:2] = 1e-36  # what BN statistics alone would call dead
+    assert not cm.dead_channels(state, "blocks.1").any()
+    assert cm.prune("vgg", params, state).widths == {"filters": [3, 3, 3, 3, 3]}

@@ -9,11 +9,13 @@ TensorFlow graph exactly (SPEC.md section 2); the comments name the pitfalls.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mtag.nets.common import BN_EPS, ConvReluBn
+from mtag.nets.common import BN_EPS, ConvReluBn, layer_widths
 
 TIMBRAL_KERNELS = ((7, 0.4), (7, 0.7))  # (frames, share of the mel bands)
 TEMPORAL_KERNELS = (128, 64, 32)  # frames, one band wide
@@ -26,27 +28,38 @@ class Musicnn(nn.Module):
         self,
         n_labels: int = 50,
         n_mels: int = 96,
-        timbral_filters: int = 204,
-        temporal_filters: int = 51,
-        midend_filters: int = 64,
+        timbral_filters: int | Sequence[int] = 204,
+        temporal_filters: int | Sequence[int] = 51,
+        midend_filters: int | Sequence[int] = 64,
         backend_units: int = 200,
         dropout: float = 0.5,
     ) -> None:
+        """Filter counts are one per layer group (the paper's 204, 51, 64) or a list with one per layer.
+
+        Per-layer lists describe a converted model whose dead channels were
+        removed; the mid end's widths must not shrink, because each residual
+        layer adds its input to the first channels of its output.
+        """
         super().__init__()
+        timbral = layer_widths(timbral_filters, len(TIMBRAL_KERNELS))
+        temporal = layer_widths(temporal_filters, len(TEMPORAL_KERNELS))
+        midend = layer_widths(midend_filters, 3)
+        if midend != sorted(midend):
+            raise ValueError(f"mid-end widths must not shrink (residual sums): {midend}")
         self.input_bn = nn.BatchNorm2d(1, eps=BN_EPS)
         self.timbral = nn.ModuleList(
-            ConvReluBn(nn.Conv2d(1, timbral_filters, (frames, int(share * n_mels))))
-            for frames, share in TIMBRAL_KERNELS
+            ConvReluBn(nn.Conv2d(1, width, (frames, int(share * n_mels))))
+            for width, (frames, share) in zip(timbral, TIMBRAL_KERNELS)
         )
         self.temporal = nn.ModuleList(
-            ConvReluBn(nn.Conv2d(1, temporal_filters, (frames, 1))) for frames in TEMPORAL_KERNELS
+            ConvReluBn(nn.Conv2d(1, width, (frames, 1))) for width, frames in zip(temporal, TEMPORAL_KERNELS)
         )
-        front_channels = len(TIMBRAL_KERNELS) * timbral_filters + len(TEMPORAL_KERNELS) * temporal_filters
+        front_channels = sum(timbral) + sum(temporal)
         self.midend = nn.ModuleList(
-            ConvReluBn(nn.Conv1d(channels, midend_filters, 7, padding=3))
-            for channels in (front_channels, midend_filters, midend_filters)
+            ConvReluBn(nn.Conv1d(channels, width, 7, padding=3), fold_constants=True)
+            for channels, width in zip([front_channels, *midend[:-1]], midend)
         )
-        pooled = front_channels + 3 * midend_filters
+        pooled = front_channels + sum(midend)
         self.pool_bn = nn.BatchNorm1d(2 * pooled, eps=BN_EPS)
         self.dense = nn.Linear(2 * pooled, backend_units)
         self.dense_bn = nn.BatchNorm1d(backend_units, eps=BN_EPS)
@@ -67,11 +80,16 @@ class Musicnn(nn.Module):
         return torch.cat(timbral + temporal, dim=1)
 
     def mid_end(self, front: torch.Tensor) -> torch.Tensor:
-        """Three temporal conv layers, residual from the second on, densely concatenated."""
+        """Three temporal conv layers, residual from the second on, densely concatenated.
+
+        A residual layer may be wider than its input (channels that were
+        constant in the input were removed): the input adds to its first channels.
+        """
         outputs = [front]
         x = front
         for i, layer in enumerate(self.midend):
-            x = layer(x) + x if i > 0 else layer(x)
+            y = layer(x)
+            x = y + F.pad(x, (0, 0, 0, y.shape[1] - x.shape[1])) if i > 0 else y
             outputs.append(x)
         return torch.cat(outputs, dim=1)
 

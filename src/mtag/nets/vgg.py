@@ -6,10 +6,12 @@ exactly ``n_frames`` frames because its dense layer reads the flattened map.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
-from mtag.nets.common import BN_EPS, ConvReluBn
+from mtag.nets.common import BN_EPS, ConvReluBn, layer_widths
 
 #: (kernel, stride) of each block's max-pool, in (time, frequency).  The first
 #: pool is 4x1 with stride 2x2: non-square and overlapping, as in the original.
@@ -22,20 +24,33 @@ def _pooled_size(size: int, dim: int) -> int:
     return size
 
 
+def pooled_cells(n_frames: int, n_mels: int) -> int:
+    """Time x frequency cells of the last pooled map: the classifier reads each channel at each."""
+    return _pooled_size(n_frames, 0) * _pooled_size(n_mels, 1)
+
+
 class Vgg(nn.Module):
     """Log-mel patches ``(B, n_frames, n_mels)`` -> logits ``(B, n_labels)``."""
 
     def __init__(
-        self, n_labels: int = 50, n_mels: int = 96, n_frames: int = 187, filters: int = 128, dropout: float = 0.5
+        self,
+        n_labels: int = 50,
+        n_mels: int = 96,
+        n_frames: int = 187,
+        filters: int | Sequence[int] = 128,
+        dropout: float = 0.5,
     ) -> None:
+        """``filters``: one width for every block (the paper's 128) or one per block (dead channels removed)."""
         super().__init__()
+        widths = layer_widths(filters, len(POOLS))
         self.input_bn = nn.BatchNorm2d(1, eps=BN_EPS)
         self.blocks = nn.ModuleList(
-            ConvReluBn(nn.Conv2d(1 if i == 0 else filters, filters, 3, padding=1)) for i in range(len(POOLS))
+            ConvReluBn(nn.Conv2d(channels, width, 3, padding=1), fold_constants=i > 0)
+            for i, (channels, width) in enumerate(zip([1, *widths[:-1]], widths))
         )
         self.pools = nn.ModuleList(nn.MaxPool2d(kernel, stride) for kernel, stride in POOLS)
         self.block_dropout = nn.Dropout(0.25)
-        flat = _pooled_size(n_frames, 0) * _pooled_size(n_mels, 1) * filters
+        flat = pooled_cells(n_frames, n_mels) * widths[-1]
         self.classifier = nn.Linear(flat, n_labels)
         self.dropout = nn.Dropout(dropout)
 
