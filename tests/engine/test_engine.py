@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtag.engine.inference import analyse_file
 from mtag.engine.decoding import SILENCE_DBFS
-from mtag.engine.inference import ANALYSED, FAILED, SILENT, TOO_SHORT, Engine
+from mtag.engine.inference import ANALYSED, FAILED, SILENT, TOO_SHORT, Engine, analyse_file
 from mtag.errors import AudioError
 from tests.audio.synth import FORMATS, chirp, native_rate, tone, write_samples
 from tests.engine.helpers import RecordingTagger, deadline, noise, segment_scores

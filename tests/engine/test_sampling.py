@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from mtag.audio.decode import load_audio
-from mtag.engine.plans import default_plan
 from mtag.engine.decoding import TrackJob, decode_track
 from mtag.engine.inference import ANALYSED, Engine
+from mtag.engine.plans import default_plan
 from tests.audio.synth import write_samples
 from tests.engine.helpers import segment_scores
 
