@@ -47,7 +47,7 @@ def test_unreadable_model_json_names_the_file(user_models):
     broken = user_models / "broken"
     broken.mkdir()
     (broken / "model.json").write_text("{not json")
-    with pytest.raises(ModelError, match=r"broken/model\.json: unreadable model metadata"):
+    with pytest.raises(ModelError, match=r"broken/model\.json: unreadable model card"):
         list_models()
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mtag.inspection.report import Inspection, Inspector
-from mtag.library.session import build_session
+from mtag.library.session import SessionOptions, build_session
+from mtag.library.tagging import TagOptions
 from tests.inspection import signals as s
 from tests.library.helpers import isolate_user_folders
 
@@ -41,7 +42,9 @@ def inspector(tmp_path_factory) -> Iterator[Inspector]:
     """A dry-run session with mtag tag's defaults (musicnn-msd, mean, 0.25, top 3) and no user genre table."""
     with pytest.MonkeyPatch.context() as patch:
         isolate_user_folders(tmp_path_factory.mktemp("user"), patch)
-        session = build_session(model="musicnn-msd", device="cpu", workers=0, dry_run=True)
+        session = build_session(
+            SessionOptions(model="musicnn-msd", device="cpu", workers=0, tag=TagOptions(dry_run=True))
+        )
     yield Inspector(session, explain=True, spectrogram=True)
 
 

@@ -67,11 +67,9 @@ def test_replay_scores_the_same_windows_as_the_decision_pass(inspector, recordin
 
     (found,) = inspector.run([recordings["clean.mp3"]])
     session = inspector.session
-    occlusion = Occlusion(session.tagger, inspector.genres, session.engine.plan.window_frames, "mean")
-    from mtag.inspection.replay import logmel_batches
-
-    for windows, logmel in logmel_batches(session.tagger, session.engine.plan, found.path, 2):
-        occlusion.add(windows, logmel, 2)
+    occlusion = Occlusion(session.tagger, inspector.genres, session.engine.plan, session.decider)
+    for windows, features in session.engine.feature_batches(found.path):
+        occlusion.add(windows, features, 2)
     assert [w.start for w in occlusion.windows] == [s.start for s in found.segments]
     np.testing.assert_allclose(np.stack(occlusion.base), np.stack([s.scores for s in found.segments]), atol=2e-5)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from mtag.index import Index
-from mtag.library.session import build_session
-from mtag.library.tagging import TagSession, TrackReport
+from mtag.library.session import SessionOptions, build_session
+from mtag.library.tagging import TagOptions, TagSession, TrackReport
 from mtag.library.undo import ALREADY, RESTORED, undo_run
 from mtag.tags import read_field
 from tests.library.helpers import digests, isolate_user_folders, write_music
@@ -19,8 +19,8 @@ def _user_folders(tmp_path, monkeypatch):
     isolate_user_folders(tmp_path, monkeypatch)
 
 
-def session(**options) -> TagSession:
-    return build_session(model="musicnn-msd", workers=0, **options)
+def session(dry_run: bool = False) -> TagSession:
+    return build_session(SessionOptions(model="musicnn-msd", workers=0, tag=TagOptions(dry_run=dry_run)))
 
 
 def files(tmp_path: Path, count: int) -> list[Path]:
