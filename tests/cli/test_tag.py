@@ -453,6 +453,46 @@ def test_ctrl_c_stops_the_run_in_one_line_that_says_how_to_continue(tmp_path):
         assert [run.status for run in index.runs()] == ["interrupted"]
 
 
+def _runs(db: Path) -> list[str]:
+    """The statuses of the index's runs, oldest first; [] before the index exists."""
+    try:
+        connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+        try:
+            return [row[0] for row in connection.execute("SELECT status FROM runs ORDER BY id")]
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        return []
+
+
+def test_ctrl_c_while_the_only_file_is_opened_in_this_process_is_an_interrupt(tmp_path):
+    # A file whose open never returns (a hung network mount): a FIFO, with the check that refuses one taken away.
+    fifo, db = tmp_path / "hung.flac", tmp_path / "index.db"
+    os.mkfifo(fifo)
+    script = (
+        "import mtag.audio.decode as decode; decode._check_file = lambda path: None; "
+        f"from mtag.cli.main import run; run(['tag', {str(fifo)!r}, '--db', {str(db)!r}])"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    process = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while process.poll() is None and _runs(db) != ["running"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1.0)  # from the run's start to FFmpeg's open of the one file
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+
+    assert process.returncode == 130, err  # not 1 for a "damaged" file, nor 0 for a finished run
+    assert (
+        err.decode().strip()
+        == "mtag: interrupted after 0 of 1 files; run the same command again to continue where it stopped"
+    )
+    assert _runs(db) == ["interrupted"]
+
+
 def test_short_tracks_are_padded_and_counted_too_short_ones_get_no_genre(capsys, tmp_path):
     root, db = tmp_path / "lib", tmp_path / "index.db"
     short, tiny, whole = (write_music(root / name, seconds) for name, seconds in
