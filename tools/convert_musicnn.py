@@ -614,11 +614,11 @@ def dead_channels(state: State, block: str) -> np.ndarray:
 
 def batch_norm(state: State, prefix: str, x: np.ndarray) -> np.ndarray:
     """Inference-time BatchNorm of ``x`` (one value per channel), in float64."""
-    from mtag.nets.common import BN_EPS
+    from mtag.nets.common import TF_BN_EPS
 
     gamma, beta = _f64(state[f"{prefix}.weight"]), _f64(state[f"{prefix}.bias"])
     mean, var = _f64(state[f"{prefix}.running_mean"]), _f64(state[f"{prefix}.running_var"])
-    return gamma * (x - mean) / np.sqrt(var + BN_EPS) + beta
+    return gamma * (x - mean) / np.sqrt(var + TF_BN_EPS) + beta
 
 
 def constant_outputs(state: State, block: str) -> np.ndarray:

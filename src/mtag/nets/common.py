@@ -8,9 +8,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-#: TensorFlow's batch-normalisation epsilon; every musicnn and vgg BN uses it
-#: (PyTorch's default of 1e-5 moves logits visibly).
-BN_EPS = 1e-3
+#: TensorFlow's batch-normalisation epsilon.  The networks converted from TensorFlow (musicnn, vgg) were
+#: trained with it and need it (PyTorch's default of 1e-5 moves their logits visibly); a network trained
+#: in PyTorch keeps PyTorch's default, so this is passed where it is needed, never assumed.
+TF_BN_EPS = 1e-3
 
 
 def layer_widths(widths: int | Sequence[int], count: int) -> list[int]:
@@ -48,11 +49,11 @@ class ConvReluBn(nn.Module):
     a network nothing was removed from.
     """
 
-    def __init__(self, conv: nn.Conv1d | nn.Conv2d, fold_constants: bool = False) -> None:
+    def __init__(self, conv: nn.Conv1d | nn.Conv2d, eps: float = 1e-5, fold_constants: bool = False) -> None:
         super().__init__()
         self.conv = conv
         bn = nn.BatchNorm2d if isinstance(conv, nn.Conv2d) else nn.BatchNorm1d
-        self.bn = bn(conv.out_channels, eps=BN_EPS)
+        self.bn = bn(conv.out_channels, eps=eps)
         if fold_constants:
             self.const_taps = nn.Parameter(torch.zeros(conv.out_channels, *conv.kernel_size))
         else:

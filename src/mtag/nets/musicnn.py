@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mtag.nets.common import BN_EPS, ConvReluBn, layer_widths
+from mtag.nets.common import TF_BN_EPS, ConvReluBn, layer_widths
 
 TIMBRAL_KERNELS = ((7, 0.4), (7, 0.7))  # (frames, share of the mel bands)
 TEMPORAL_KERNELS = (128, 64, 32)  # frames, one band wide
@@ -46,23 +46,23 @@ class Musicnn(nn.Module):
         midend = layer_widths(midend_filters, 3)
         if midend != sorted(midend):
             raise ValueError(f"mid-end widths must not shrink (residual sums): {midend}")
-        self.input_bn = nn.BatchNorm2d(1, eps=BN_EPS)
+        self.input_bn = nn.BatchNorm2d(1, eps=TF_BN_EPS)
         self.timbral = nn.ModuleList(
-            ConvReluBn(nn.Conv2d(1, width, (frames, int(share * n_mels))))
+            ConvReluBn(nn.Conv2d(1, width, (frames, int(share * n_mels))), TF_BN_EPS)
             for width, (frames, share) in zip(timbral, TIMBRAL_KERNELS)
         )
         self.temporal = nn.ModuleList(
-            ConvReluBn(nn.Conv2d(1, width, (frames, 1))) for width, frames in zip(temporal, TEMPORAL_KERNELS)
+            ConvReluBn(nn.Conv2d(1, width, (frames, 1)), TF_BN_EPS) for width, frames in zip(temporal, TEMPORAL_KERNELS)
         )
         front_channels = sum(timbral) + sum(temporal)
         self.midend = nn.ModuleList(
-            ConvReluBn(nn.Conv1d(channels, width, 7, padding=3), fold_constants=True)
+            ConvReluBn(nn.Conv1d(channels, width, 7, padding=3), TF_BN_EPS, fold_constants=True)
             for channels, width in zip([front_channels, *midend[:-1]], midend)
         )
         pooled = front_channels + sum(midend)
-        self.pool_bn = nn.BatchNorm1d(2 * pooled, eps=BN_EPS)
+        self.pool_bn = nn.BatchNorm1d(2 * pooled, eps=TF_BN_EPS)
         self.dense = nn.Linear(2 * pooled, backend_units)
-        self.dense_bn = nn.BatchNorm1d(backend_units, eps=BN_EPS)
+        self.dense_bn = nn.BatchNorm1d(backend_units, eps=TF_BN_EPS)
         self.classifier = nn.Linear(backend_units, n_labels)
         self.dropout = nn.Dropout(dropout)
 

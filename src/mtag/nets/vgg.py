@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from mtag.nets.common import BN_EPS, ConvReluBn, layer_widths
+from mtag.nets.common import TF_BN_EPS, ConvReluBn, layer_widths
 
 #: (kernel, stride) of each block's max-pool, in (time, frequency).  The first
 #: pool is 4x1 with stride 2x2: non-square and overlapping, as in the original.
@@ -43,9 +43,9 @@ class Vgg(nn.Module):
         """``filters``: one width for every block (the paper's 128) or one per block (dead channels removed)."""
         super().__init__()
         widths = layer_widths(filters, len(POOLS))
-        self.input_bn = nn.BatchNorm2d(1, eps=BN_EPS)
+        self.input_bn = nn.BatchNorm2d(1, eps=TF_BN_EPS)
         self.blocks = nn.ModuleList(
-            ConvReluBn(nn.Conv2d(channels, width, 3, padding=1), fold_constants=i > 0)
+            ConvReluBn(nn.Conv2d(channels, width, 3, padding=1), TF_BN_EPS, fold_constants=i > 0)
             for i, (channels, width) in enumerate(zip([1, *widths[:-1]], widths))
         )
         self.pools = nn.ModuleList(nn.MaxPool2d(kernel, stride) for kernel, stride in POOLS)
