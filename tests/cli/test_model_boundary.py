@@ -190,3 +190,19 @@ def test_a_tampered_copy_of_a_shipped_model_is_refused_not_used(capsys, tmp_path
     code, out, err = mtag(capsys, "tag", tmp_path / "lib", "--db", tmp_path / "index.db", "--workers", "0")
     assert code == 1 and "weights do not match the model card" in err and str(copy / "weights.safetensors") in err
     assert err.count("\n") == 1 and read_field(song, "genre") == []
+
+
+def test_tracks_analysed_by_mtag_0_3_are_readable_and_analysed_once_more(capsys, tmp_path, analysed):
+    """Old keys name the model, not its weights: they are never taken as current, but stay readable."""
+    import sqlite3
+
+    root, db = analysed
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE tracks SET analysis_key = 'musicnn-msd/fp32/w187/h187/all/mean'")
+    code, out, err = mtag(capsys, "inspect", root / "a.flac", "--from-index", "--db", db, "--json")
+    assert code == 0, err
+    (stored,) = json_lines(out)
+    assert stored["window"] == pytest.approx(2.992) and stored["decision"]["aggregation"] == "mean"
+    again = run_json(capsys, "tag", root, "--db", db, "--workers", "0")
+    assert again["windows"] > 0 and not any(t["status"] == "skipped" for t in again["tracks"])
+    assert run_json(capsys, "tag", root, "--db", db, "--workers", "0")["statuses"] == {"skipped": 3}
