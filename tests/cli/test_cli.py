@@ -102,6 +102,34 @@ def test_inspect_json_contract(capsys, song):
     assert all(s["padding"] is None for s in result["segments"])
 
 
+@pytest.mark.parametrize(("options", "threads"), [(["--threads", "1"], 1), ([], 3)])
+@pytest.mark.parametrize("command", [["inspect"], ["tag", "--dry-run"]])
+def test_threads_option_reaches_torch_before_the_model_runs(capsys, monkeypatch, song, command, options, threads):
+    """--threads N sizes torch's pool; without it, the cores this process may use (made 3 here)."""
+    import torch
+
+    from mtag import cpu
+    from mtag.nets.tagger import Tagger
+
+    before, set_threads, predict = torch.get_num_threads(), torch.set_num_threads, Tagger.predict
+    events: list[object] = []  # thread counts set, and "predict" for each forward pass, in order
+
+    def recording_predict(self, *args, **kwargs):
+        events.append("predict")
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(cpu, "available_cores", lambda: 3)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (events.append(n), set_threads(n))[1])
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 0)  # a count that never matches: the call always happens
+    monkeypatch.setattr(Tagger, "predict", recording_predict)
+    try:
+        code, _, err = mtag(capsys, *command, song, "--json", *options)
+    finally:
+        set_threads(before)
+    assert code == 0, err
+    assert events[0] == threads and "predict" in events and threads not in events[events.index("predict") :]
+
+
 def test_inspect_short_file_gets_one_repeat_padded_segment(capsys, tmp_path):
     clip = write_tone(tmp_path / "clip.wav", 2.0, 16000)
     code, out, _ = mtag(capsys, "inspect", str(clip), "--json", "--model", "vgg-msd")
