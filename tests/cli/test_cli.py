@@ -50,6 +50,27 @@ def test_help_shows_defaults_written_in_the_help_text(capsys, monkeypatch, comma
     assert code == 0 and default in out
 
 
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ([], "mtag [OPTIONS] COMMAND [ARGS]..."),
+        (["tag"], "mtag tag [OPTIONS] PATHS..."),
+        (["inspect"], "mtag inspect [OPTIONS] FILES..."),
+        (["undo"], "mtag undo [OPTIONS] [RUN]"),
+        (["runs"], "mtag runs [OPTIONS]"),
+        (["models"], "mtag models [OPTIONS] COMMAND [ARGS]..."),
+        (["models", "show"], "mtag models show [OPTIONS] NAME"),
+    ],
+)
+def test_help_shows_flags_bare_and_arguments_in_capitals(capsys, monkeypatch, command, usage):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = mtag(capsys, *command, "--help")
+    assert code == 0 and f"Usage: {usage}" in out
+    assert "<bool>" not in out and "{" not in out
+    flags = [line for line in out.splitlines() if "--help" in line]
+    assert flags and "Show this message and exit." in flags[0]
+
+
 def test_version(capsys):
     from mtag import __version__
 

@@ -43,7 +43,7 @@ ThreadsOption = Annotated[
     typer.Option(
         "--threads",
         min=1,
-        help="CPU threads for the model \\[default: the cores this process may use (affinity, container quota)].",
+        help="CPU threads for the model \\[default: the cores this process may use].",
     ),
 ]
 # The options that decide genres, shared by tag and inspect so that inspect decides as tag does.
