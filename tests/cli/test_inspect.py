@@ -31,6 +31,7 @@ def json_lines(out: str) -> list[dict]:
     return [json.loads(line) for line in out.splitlines()]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
     [
@@ -120,6 +121,7 @@ def test_plot_without_matplotlib_says_how_to_get_it(capsys, tracks, tmp_path, mo
     assert "matplotlib" in err and "pip install 'mtag[plot]'" in err
 
 
+@pytest.mark.slow
 def test_from_index_shows_what_the_run_stored(capsys, tracks, tmp_path):
     db = tmp_path / "index.db"
     code, out, err = mtag(capsys, "tag", tracks[0], tracks[1], "--db", db, "--dry-run", "--json")

@@ -41,6 +41,7 @@ def test_a_genre_the_table_does_not_know_is_not_called_a_disagreement(inspector,
     assert "tag-disagreement" not in {f.name for f in found.findings}
 
 
+@pytest.mark.slow
 def test_explanation_names_bands_and_times_inside_the_track(explained):
     inspection = explained("clean.flac")
     explained = inspection.explanation
@@ -52,6 +53,7 @@ def test_explanation_names_bands_and_times_inside_the_track(explained):
     assert first.times and all(0 <= t.start < t.end <= inspection.duration for t in first.times)
 
 
+@pytest.mark.slow
 def test_explanation_never_credits_silence(explained):
     """Flattening a stretch of a silent segment changes nothing, so no stretch of the gap is listed."""
     inspection = explained("gap.flac")
@@ -61,6 +63,7 @@ def test_explanation_never_credits_silence(explained):
         assert not [t for t in genre.times if t.start >= 12.5 and t.end <= 20.5], genre.times
 
 
+@pytest.mark.slow
 def test_replay_scores_the_same_windows_as_the_decision_pass(inspector, recordings):
     """The explanation's second decode must see exactly the windows the decision was taken on."""
     from mtag.inspection.explain import Occlusion
