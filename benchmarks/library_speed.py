@@ -115,8 +115,13 @@ def run_measured(cmd: list[str], work: Path, env: dict[str, str] | None = None) 
 
     watcher = threading.Thread(target=poll)
     watcher.start()
-    out, err = process.communicate()
-    watcher.join()
+    try:
+        out, err = process.communicate()
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the measured process goes too
+        process.kill()
+        raise
+    finally:
+        watcher.join()
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({process.returncode}):\n{err}")
