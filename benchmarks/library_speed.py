@@ -58,13 +58,19 @@ def encode(path: Path, seconds: float, seed: int) -> None:
     partial.rename(path)
 
 
-def build(work: Path, tracks: int, seconds: float, long_hours: float) -> tuple[Path, Path]:
+def build_library(work: Path, tracks: int, seconds: float) -> Path:
+    """``tracks`` files of ``seconds`` each in mixed formats, made once and cached under ``work``."""
     library = work / f"library-{tracks}x{seconds:g}s"
     library.mkdir(parents=True, exist_ok=True)
     for i in range(tracks):
         path = library / f"track{i:03d}{EXTENSIONS[i % len(EXTENSIONS)]}"
         if not path.exists():
             encode(path, seconds, seed=i)
+    return library
+
+
+def build(work: Path, tracks: int, seconds: float, long_hours: float) -> tuple[Path, Path]:
+    library = build_library(work, tracks, seconds)
     long_file = work / f"mix-{long_hours:g}h.mp3"
     if not long_file.exists():
         encode(long_file, long_hours * 3600, seed=999)
@@ -94,9 +100,9 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-def run_measured(cmd: list[str], work: Path) -> tuple[float, int, str]:
-    """Run ``cmd`` in a fresh process (its index under ``work``): wall seconds, peak tree RSS, stdout."""
-    env = {**os.environ, "XDG_DATA_HOME": str(work / "data")}
+def run_measured(cmd: list[str], work: Path, env: dict[str, str] | None = None) -> tuple[float, int, str]:
+    """Run ``cmd`` in a fresh process (its index under ``work``; ``env`` added): wall seconds, peak tree RSS, stdout."""
+    env = {**os.environ, "XDG_DATA_HOME": str(work / "data"), **(env or {})}
     started = time.perf_counter()
     process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     peak = 0
@@ -109,17 +115,22 @@ def run_measured(cmd: list[str], work: Path) -> tuple[float, int, str]:
 
     watcher = threading.Thread(target=poll)
     watcher.start()
-    out, err = process.communicate()
-    watcher.join()
+    try:
+        out, err = process.communicate()
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the measured process goes too
+        process.kill()
+        raise
+    finally:
+        watcher.join()
     wall = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({process.returncode}):\n{err}")
     return wall, peak, out
 
 
-def measure(args: list[str], work: Path) -> dict:
+def measure(args: list[str], work: Path, env: dict[str, str] | None = None) -> dict:
     """Run ``mtag tag ARGS --dry-run --json`` in a fresh process; wall time, peak tree RSS, its report."""
-    wall, peak, out = run_measured([sys.executable, "-m", "mtag", "tag", *args, "--dry-run", "--json"], work)
+    wall, peak, out = run_measured([sys.executable, "-m", "mtag", "tag", *args, "--dry-run", "--json"], work, env)
     return {"wall": wall, "peak_rss": peak, "report": json.loads(out)}
 
 

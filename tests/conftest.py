@@ -15,3 +15,12 @@ def reference() -> Path:
     if not (REFERENCE / "SPEC.md").is_file():
         pytest.skip(f"reference outputs not found at {REFERENCE} (set MTAG_SHARED to the shared/ folder)")
     return REFERENCE
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """``@pytest.mark.gpu`` tests skip on a machine without CUDA (torch is imported only for them)."""
+    if item.get_closest_marker("gpu") is not None:
+        import torch
+
+        if not torch.cuda.is_available():
+            pytest.skip("needs a CUDA GPU")

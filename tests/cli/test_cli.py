@@ -50,6 +50,27 @@ def test_help_shows_defaults_written_in_the_help_text(capsys, monkeypatch, comma
     assert code == 0 and default in out
 
 
+@pytest.mark.parametrize(
+    ("command", "usage"),
+    [
+        ([], "mtag [OPTIONS] COMMAND [ARGS]..."),
+        (["tag"], "mtag tag [OPTIONS] PATHS..."),
+        (["inspect"], "mtag inspect [OPTIONS] FILES..."),
+        (["undo"], "mtag undo [OPTIONS] [RUN]"),
+        (["runs"], "mtag runs [OPTIONS]"),
+        (["models"], "mtag models [OPTIONS] COMMAND [ARGS]..."),
+        (["models", "show"], "mtag models show [OPTIONS] NAME"),
+    ],
+)
+def test_help_shows_flags_bare_and_arguments_in_capitals(capsys, monkeypatch, command, usage):
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = mtag(capsys, *command, "--help")
+    assert code == 0 and f"Usage: {usage}" in out
+    assert "<bool>" not in out and "{" not in out
+    flags = [line for line in out.splitlines() if "--help" in line]
+    assert flags and "Show this message and exit." in flags[0]
+
+
 def test_version(capsys):
     from mtag import __version__
 
@@ -100,6 +121,34 @@ def test_inspect_json_contract(capsys, song):
     assert scores.shape == (3, 50) and ((scores >= 0) & (scores <= 1)).all()
     np.testing.assert_allclose(result["mean"], scores.mean(axis=0), atol=1e-6)
     assert all(s["padding"] is None for s in result["segments"])
+
+
+@pytest.mark.parametrize(("options", "threads"), [(["--threads", "1"], 1), ([], 3)])
+@pytest.mark.parametrize("command", [["inspect"], ["tag", "--dry-run"]])
+def test_threads_option_reaches_torch_before_the_model_runs(capsys, monkeypatch, song, command, options, threads):
+    """--threads N sizes torch's pool; without it, the cores this process may use (made 3 here)."""
+    import torch
+
+    from mtag import cpu
+    from mtag.nets.tagger import Tagger
+
+    before, set_threads, predict = torch.get_num_threads(), torch.set_num_threads, Tagger.predict
+    events: list[object] = []  # thread counts set, and "predict" for each forward pass, in order
+
+    def recording_predict(self, *args, **kwargs):
+        events.append("predict")
+        return predict(self, *args, **kwargs)
+
+    monkeypatch.setattr(cpu, "available_cores", lambda: 3)
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (events.append(n), set_threads(n))[1])
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 0)  # a count that never matches: the call always happens
+    monkeypatch.setattr(Tagger, "predict", recording_predict)
+    try:
+        code, _, err = mtag(capsys, *command, song, "--json", *options)
+    finally:
+        set_threads(before)
+    assert code == 0, err
+    assert events[0] == threads and "predict" in events and threads not in events[events.index("predict") :]
 
 
 def test_inspect_short_file_gets_one_repeat_padded_segment(capsys, tmp_path):

@@ -383,6 +383,7 @@ def _finished_tracks(db: Path) -> int:
         return 0
 
 
+@pytest.mark.slow
 def test_a_run_killed_half_way_leaves_whole_files_and_resumes(capsys, tmp_path):
     root, db = tmp_path / "lib", tmp_path / "index.db"
     paths = sorted(
@@ -432,6 +433,7 @@ def test_a_run_killed_half_way_leaves_whole_files_and_resumes(capsys, tmp_path):
     assert not list(root.glob(".*.mtag-*.tmp")), "temporary copies left behind"
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_the_run_in_one_line_that_says_how_to_continue(tmp_path):
     root, db = tmp_path / "lib", tmp_path / "index.db"
     for i in range(24):  # about 3 s of work: far more than the time it takes to send the signal
@@ -524,6 +526,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from Linux's /proc")
 def test_decode_workers_exit_when_the_main_process_is_killed_and_leave_nothing_behind(tmp_path):
     root, db = tmp_path / "lib", tmp_path / "index.db"

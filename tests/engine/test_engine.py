@@ -36,6 +36,7 @@ def mixed(tmp_path_factory) -> list[Path]:
     return paths
 
 
+@pytest.mark.slow
 def test_workers_inline_and_analyse_file_give_the_same_segments(mixed, msd):
     with deadline(60):
         pooled = list(Engine(msd, batch_size=4, workers=2).run(mixed))

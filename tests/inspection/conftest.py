@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from mtag.inspection.report import Inspection, Inspector
 from mtag.library.session import SessionOptions, build_session
-from mtag.library.tagging import TagOptions
+from mtag.library.tagging import TagOptions, TagSession
 from tests.inspection import signals as s
 from tests.library.helpers import isolate_user_folders
 
@@ -38,18 +38,23 @@ def recordings(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="session")
-def inspector(tmp_path_factory) -> Iterator[Inspector]:
+def session(tmp_path_factory) -> TagSession:
     """A dry-run session with mtag tag's defaults (musicnn-msd, mean, 0.25, top 3) and no user genre table."""
     with pytest.MonkeyPatch.context() as patch:
         isolate_user_folders(tmp_path_factory.mktemp("user"), patch)
-        session = build_session(
+        return build_session(
             SessionOptions(model="musicnn-msd", device="cpu", workers=0, tag=TagOptions(dry_run=True))
         )
-    yield Inspector(session, explain=True, spectrogram=True)
 
 
 @pytest.fixture(scope="session")
-def inspected(inspector, recordings) -> Callable[[str], Inspection]:
+def inspector(session) -> Inspector:
+    """Inspects as ``mtag inspect --plot`` does: no explanation (7 model passes per window), only the tests of
+    the explanation pay for that (:func:`explained`)."""
+    return Inspector(session, spectrogram=True)
+
+
+def _cached(inspector: Inspector, recordings: dict[str, Path]) -> Callable[[str], Inspection]:
     """The inspection of a recording by name, made once per test session."""
     cache: dict[str, Inspection] = {}
 
@@ -61,3 +66,15 @@ def inspected(inspector, recordings) -> Callable[[str], Inspection]:
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def inspected(inspector, recordings) -> Callable[[str], Inspection]:
+    """A recording's inspection without the explanation, by name."""
+    return _cached(inspector, recordings)
+
+
+@pytest.fixture(scope="session")
+def explained(session, recordings) -> Callable[[str], Inspection]:
+    """A recording's inspection with ``--explain``'s occlusion explanation, by name."""
+    return _cached(Inspector(session, explain=True), recordings)

@@ -41,8 +41,9 @@ def test_a_genre_the_table_does_not_know_is_not_called_a_disagreement(inspector,
     assert "tag-disagreement" not in {f.name for f in found.findings}
 
 
-def test_explanation_names_bands_and_times_inside_the_track(inspected):
-    inspection = inspected("clean.flac")
+@pytest.mark.slow
+def test_explanation_names_bands_and_times_inside_the_track(explained):
+    inspection = explained("clean.flac")
     explained = inspection.explanation
     assert [e.genre for e in explained] == inspection.decision.genres
     first = explained[0]
@@ -52,15 +53,17 @@ def test_explanation_names_bands_and_times_inside_the_track(inspected):
     assert first.times and all(0 <= t.start < t.end <= inspection.duration for t in first.times)
 
 
-def test_explanation_never_credits_silence(inspected):
+@pytest.mark.slow
+def test_explanation_never_credits_silence(explained):
     """Flattening a stretch of a silent segment changes nothing, so no stretch of the gap is listed."""
-    inspection = inspected("gap.flac")
+    inspection = explained("gap.flac")
     assert inspection.explanation
-    for explained in inspection.explanation:
-        assert explained.times
-        assert not [t for t in explained.times if t.start >= 12.5 and t.end <= 20.5], explained.times
+    for genre in inspection.explanation:
+        assert genre.times
+        assert not [t for t in genre.times if t.start >= 12.5 and t.end <= 20.5], genre.times
 
 
+@pytest.mark.slow
 def test_replay_scores_the_same_windows_as_the_decision_pass(inspector, recordings):
     """The explanation's second decode must see exactly the windows the decision was taken on."""
     from mtag.inspection.explain import Occlusion
@@ -83,6 +86,13 @@ def test_spectrogram_covers_the_track_in_bounded_columns(inspected):
 @pytest.mark.parametrize("name", ["clean.flac", "medley.flac", "clip-2s.flac", "clip-half-second.flac", "silence.flac"])
 def test_json_validates_against_the_documented_schema(inspected, name):
     document = json.loads(json.dumps(inspected(name).to_dict()))
+    assert document["explanation"] is None
+    assert validate(document, SCHEMA) == []
+
+
+def test_json_with_the_explanation_validates_against_the_documented_schema(explained):
+    document = json.loads(json.dumps(explained("clean.flac").to_dict()))
+    assert document["explanation"]
     assert validate(document, SCHEMA) == []
 
 

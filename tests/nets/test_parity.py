@@ -80,6 +80,7 @@ def test_deterministic(reference):
     assert all(np.array_equal(a.scores, b.scores) for a, b in zip(first.segments, second.segments))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", MODELS)
 def test_batch_size_does_not_change_scores(reference, model):
     tagger = load_tagger(model, "cpu")

@@ -62,3 +62,13 @@ def test_bf16_stays_close_to_fp32_which_stays_exact(reference, model):
     assert np.abs(reduced.mean(axis=0) - exact.mean(axis=0)).max() <= 1e-2
     top = np.argsort(exact.mean(axis=0))[::-1][:3]
     assert list(np.argsort(reduced.mean(axis=0))[::-1][:3]) == list(top)  # the same top tags, in order
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize(("precision", "atol"), [("fp32", 5e-3), ("fp16", 2e-2)])  # cuDNN may use TF32 for fp32
+def test_cuda_scores_match_the_cpu(precision, atol):
+    cpu, gpu = load_tagger("musicnn-msd", "cpu", "fp32"), load_tagger("musicnn-msd", "cuda", precision)
+    plan = default_plan(cpu)
+    chunks = 0.1 * np.random.default_rng(0).standard_normal((4, plan.chunk_samples)).astype(np.float32)
+    expected = cpu.predict(chunks, frames=plan.window_frames)
+    np.testing.assert_allclose(gpu.predict(chunks, frames=plan.window_frames), expected, rtol=0, atol=atol)

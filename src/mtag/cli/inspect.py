@@ -23,6 +23,7 @@ from mtag.cli.options import (
     ParentsOption,
     PrecisionOption,
     TaxonomyOption,
+    ThreadsOption,
     ThresholdOption,
     TopOption,
     VerboseOption,
@@ -69,6 +70,7 @@ def inspect_command(
     precision: PrecisionOption = "auto",
     device: DeviceOption = "auto",
     batch_size: BatchSizeOption = None,
+    threads: ThreadsOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
@@ -88,10 +90,12 @@ def inspect_command(
     if from_index:
         found_all = _stored(files, db, taxonomy)
     else:
+        from mtag.cpu import use_threads
         from mtag.inspection.report import Inspector
         from mtag.library.session import SessionOptions, build_session
         from mtag.library.tagging import TagOptions
 
+        use_threads(threads)  # before the model loads: torch's pool is sized once it first runs
         session = build_session(
             SessionOptions(
                 model=model,

@@ -41,6 +41,14 @@ BatchSizeOption = Annotated[
     Optional[int],
     typer.Option("--batch-size", min=1, help="Windows per forward pass \\[default: 2 on CPU, 64 on GPU]."),
 ]
+ThreadsOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--threads",
+        min=1,
+        help="CPU threads for the model \\[default: the cores this process may use].",
+    ),
+]
 # The options that decide genres, shared by tag and inspect so that inspect decides as tag does.
 TopOption = Annotated[int, typer.Option("--top", min=1, help="Genres written per track, best first.")]
 ThresholdOption = Annotated[
@@ -109,6 +117,7 @@ __all__ = [
     "ParentsOption",
     "PrecisionOption",
     "TaxonomyOption",
+    "ThreadsOption",
     "ThresholdOption",
     "TopOption",
     "VerboseOption",

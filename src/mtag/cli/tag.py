@@ -27,6 +27,7 @@ from mtag.cli.options import (
     ParentsOption,
     PrecisionOption,
     TaxonomyOption,
+    ThreadsOption,
     ThresholdOption,
     TopOption,
     VerboseOption,
@@ -65,8 +66,12 @@ def tag_command(
     precision: PrecisionOption = "auto",
     device: DeviceOption = "auto",
     batch_size: BatchSizeOption = None,
+    threads: ThreadsOption = None,
     workers: Annotated[
-        Optional[int], typer.Option("--workers", min=0, help="Decoding processes \\[default: cores - 1; 0: none].")
+        Optional[int],
+        typer.Option(
+            "--workers", min=0, help="Decoding processes \\[default: none on 1-2 cores, else cores - 1; 0: none]."
+        ),
     ] = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
@@ -90,6 +95,9 @@ def tag_command(
         shown = ", ".join(printable(str(path)) for path in paths)
         console.report_problem(f"no audio files found in {shown} (mtag reads {names}){_left_out(found.special)}")
         return  # nothing to do is not a failure (a nightly run over an empty inbox folder)
+    from mtag.cpu import use_threads
+
+    use_threads(threads)  # before the model loads: torch's pool is sized once it first runs
     session = build_session(
         SessionOptions(
             model=model,

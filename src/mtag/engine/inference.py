@@ -12,7 +12,6 @@ tracks finish in any order but each track's segments are in time order.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -45,8 +44,10 @@ JOBS_AHEAD_PER_WORKER = 2
 
 
 def default_workers() -> int:
-    """One decode process per core but one: inference in the main process uses the remaining core(s)."""
-    return max(1, (os.cpu_count() or 2) - 1)
+    """Decode processes beside inference, from the cores this process may really use (see :mod:`mtag.cpu`)."""
+    from mtag.cpu import default_decode_workers
+
+    return default_decode_workers()
 
 
 def default_batch_size(device: torch.device) -> int:

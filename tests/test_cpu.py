@@ -1,0 +1,110 @@
+"""Thread and worker counts come from the cores this process may use; OpenMP waits passively."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mtag import cpu
+
+
+def fake_root(tmp_path: Path, cgroup: str, files: dict[str, str]) -> Path:
+    """A file system root with ``proc/self/cgroup`` and the given files under ``sys/fs/cgroup``."""
+    (tmp_path / "proc/self").mkdir(parents=True)
+    (tmp_path / "proc/self/cgroup").write_text(cgroup)
+    for name, text in files.items():
+        path = tmp_path / "sys/fs/cgroup" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("cgroup", "files", "expected"),
+    [
+        # v2 in a container (cgroup namespace: the group is "/"): docker --cpus 1.5
+        ("0::/\n", {"cpu.max": "150000 100000\n"}, 1.5),
+        ("0::/\n", {"cpu.max": "max 100000\n"}, None),
+        # v2 on a host: the tightest limit on the way up wins
+        (
+            "0::/user.slice/job.scope\n",
+            {"user.slice/cpu.max": "100000 100000", "user.slice/job.scope/cpu.max": "300000 100000"},
+            1.0,
+        ),
+        ("0::/user.slice/job.scope\n", {}, None),  # no cpu controller enabled
+        # v1: quota and period of the cpu controller, at the group's path or at the mount's top
+        (
+            "12:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n",
+            {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "50000", "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000"},
+            0.5,
+        ),
+        (
+            "4:cpu,cpuacct:/docker/abc\n",
+            {"cpu,cpuacct/cpu.cfs_quota_us": "200000\n", "cpu,cpuacct/cpu.cfs_period_us": "100000\n"},
+            2.0,
+        ),
+        (
+            "4:cpu,cpuacct:/\n",
+            {"cpu,cpuacct/cpu.cfs_quota_us": "-1", "cpu,cpuacct/cpu.cfs_period_us": "100000"},
+            None,
+        ),
+        ("0::/\n", {"cpu.max": "garbage"}, None),
+    ],
+)
+def test_cgroup_limit_is_read_from_v2_and_v1_files(tmp_path, cgroup, files, expected):
+    assert cpu.cgroup_cpu_limit(fake_root(tmp_path, cgroup, files)) == expected
+
+
+def test_no_cgroup_file_means_no_limit(tmp_path):
+    assert cpu.cgroup_cpu_limit(tmp_path) is None
+
+
+@pytest.mark.parametrize(
+    ("affinity", "quota", "cores", "workers"),
+    [
+        (16, "150000 100000", 2, 0),  # a 16-core host, a container allowed 1.5 cores: 2 threads, decode in-process
+        (16, "max 100000", 16, 15),
+        (2, "max 100000", 2, 0),  # a 2-core machine
+        (4, "800000 100000", 4, 3),  # the affinity mask is tighter than the quota
+        (1, "max 100000", 1, 0),
+    ],
+)
+def test_counts_follow_affinity_and_quota(tmp_path, monkeypatch, affinity, quota, cores, workers):
+    root = fake_root(tmp_path, "0::/\n", {"cpu.max": quota})
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
+    assert cpu.available_cores(root) == cores
+    monkeypatch.setattr(cpu, "available_cores", lambda: cores)
+    assert cpu.default_threads() == cores
+    assert cpu.default_decode_workers() == workers
+
+
+def test_engine_default_workers_uses_the_available_cores(monkeypatch):
+    from mtag.engine.inference import default_workers
+
+    monkeypatch.setattr(cpu, "available_cores", lambda: 8)
+    assert default_workers() == 7
+    monkeypatch.setattr(cpu, "available_cores", lambda: 2)
+    assert default_workers() == 0
+
+
+def python(code: str, **env: str) -> str:
+    """Run ``code`` in a fresh interpreter (OpenMP's setting is read once per process); its stdout."""
+    environ = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    environ["PYTHONPATH"] = os.pathsep.join([str(Path(cpu.__file__).parents[1]), environ.get("PYTHONPATH", "")])
+    result = subprocess.run([sys.executable, "-c", code], env={**environ, **env}, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_importing_mtag_makes_openmp_wait_passively_before_torch_loads():
+    # The library used from Python, the CLI and python -m mtag all import the mtag package first.
+    code = "import sys, os, mtag.cli.main; print(os.environ['OMP_WAIT_POLICY'], 'torch' in sys.modules)"
+    assert python(code) == "PASSIVE False"
+
+
+def test_a_wait_policy_the_user_set_wins():
+    assert python("import os, mtag; print(os.environ['OMP_WAIT_POLICY'])", OMP_WAIT_POLICY="active") == "active"
