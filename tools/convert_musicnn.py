@@ -781,6 +781,17 @@ def _network(arch: str, params: dict, state: State):
     return network
 
 
+def zero_folds(arch: str, params: dict) -> State:
+    """The ``const_taps`` buffers of an unpruned network: zeros, nothing was folded into them."""
+    from mtag.nets.registry import build_network
+
+    return {
+        name: np.zeros(tuple(tensor.shape), np.float32)
+        for name, tensor in build_network(arch, params).state_dict().items()
+        if name.endswith("const_taps")
+    }
+
+
 def pruning_difference(arch: str, params: dict, state: State, pruned: Pruned) -> float:
     """Largest probability difference between the full and the pruned network on random log-mels.
 
@@ -905,7 +916,7 @@ def build_card(
     license_text: str,
     weights_sha256: str,
     n_parameters: int,
-    pruning: dict,
+    pruning: dict | None,
 ) -> ModelCard:
     """The model card mtag's loader reads, built as mtag's typed card so only one module knows the format."""
     from mtag.cards import InputWindow, ModelCard, WeightsRef, read_frontend
@@ -975,8 +986,12 @@ def read_checkpoint(wheel: Wheel, spec: ModelSpec) -> tuple[dict[str, BundleEntr
     return entries, load_tensors(entries, shards, keep=lambda name: not is_optimizer_slot(name))
 
 
-def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
-    """Convert one checkpoint to safetensors bytes plus model.json bytes."""
+def convert_model(wheel: Wheel, spec: ModelSpec, prune_dead: bool = True) -> Converted:
+    """Convert one checkpoint to safetensors bytes plus model.json bytes.
+
+    ``prune_dead=False`` keeps every channel, as the original network had them:
+    the baseline the benchmarks compare the original musicnn loop with.
+    """
     from safetensors.numpy import save
 
     entries, tensors = read_checkpoint(wheel, spec)
@@ -989,13 +1004,17 @@ def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
     n_parameters = sum(int(a.size) for a in state.values())
     _require(n_parameters == sum(counts), "parameter count changed during conversion")
     paper_params = ARCH_PARAMS[spec.arch]
-    pruned = prune(spec.arch, paper_params, state)
-    params = {**paper_params, **pruned.widths}
-    check_fits_network(spec.arch, params, pruned.state)
-    difference = pruning_difference(spec.arch, paper_params, state, pruned)
-    _require(difference <= PRUNING_TOLERANCE, f"{spec.name}: pruning changed probabilities by {difference:.2e}")
-    state = pruned.state
-    n_parameters = sum(int(a.size) for a in state.values())
+    params, pruning = dict(paper_params), None
+    if prune_dead:
+        pruned = prune(spec.arch, paper_params, state)
+        params.update(pruned.widths)
+        difference = pruning_difference(spec.arch, paper_params, state, pruned)
+        _require(difference <= PRUNING_TOLERANCE, f"{spec.name}: pruning changed probabilities by {difference:.2e}")
+        state, pruning = pruned.state, {"criterion": PRUNING_CRITERION, "layers": pruned.removed}
+        n_parameters = sum(int(a.size) for a in state.values())
+    else:  # the folding buffers of a network nothing was removed from hold zeros
+        state = {**state, **zero_folds(spec.arch, params)}
+    check_fits_network(spec.arch, params, state)
 
     prefix = f"musicnn/{spec.wheel_dir}/"
     labels = read_labels(wheel.read_text("musicnn/configuration.py"), DATASETS[spec.dataset]["labels"])
@@ -1014,7 +1033,7 @@ def convert_model(wheel: Wheel, spec: ModelSpec) -> Converted:
         license_text=wheel.read_text(f"{DIST_INFO}/LICENSE.md"),
         weights_sha256=weights_sha256,
         n_parameters=n_parameters,
-        pruning={"criterion": PRUNING_CRITERION, "layers": pruned.removed},
+        pruning=pruning,
     )
     return Converted(spec, weights, card.to_bytes(), n_parameters, weights_sha256)
 
@@ -1028,12 +1047,14 @@ def write_model(converted: Converted, out: Path) -> Path:
     return directory
 
 
-def convert_wheel(wheel_path: Path, out: Path, log: Callable[[str], None] = print) -> list[Converted]:
+def convert_wheel(
+    wheel_path: Path, out: Path, log: Callable[[str], None] = print, prune_dead: bool = True
+) -> list[Converted]:
     """Convert all four models of the wheel into ``out``."""
     wheel = Wheel(wheel_path)
     results = []
     for spec in MODELS:
-        converted = convert_model(wheel, spec)
+        converted = convert_model(wheel, spec, prune_dead)
         directory = write_model(converted, out)
         log(f"{spec.name}: {converted.n_parameters} parameters, sha256 {converted.weights_sha256[:12]} -> {directory}")
         results.append(converted)
@@ -1047,9 +1068,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("wheel", type=Path, help="path to musicnn-0.1.0-py3-none-any.whl")
     parser.add_argument("--out", type=Path, default=Path("models"), help="output directory (default: models)")
+    parser.add_argument(
+        "--keep-dead-channels",
+        action="store_true",
+        help="keep every channel, as the original networks had them (the benchmarks' baseline; not for shipping)",
+    )
     args = parser.parse_args(argv)
     try:
-        convert_wheel(args.wheel, args.out)
+        convert_wheel(args.wheel, args.out, prune_dead=not args.keep_dead_channels)
     except (ConversionError, OSError, zipfile.BadZipFile) as exc:
         print(f"convert_musicnn: error: {exc}", file=sys.stderr)
         return 1

@@ -54,10 +54,9 @@ class ConvReluBn(nn.Module):
         self.conv = conv
         bn = nn.BatchNorm2d if isinstance(conv, nn.Conv2d) else nn.BatchNorm1d
         self.bn = bn(conv.out_channels, eps=eps)
-        if fold_constants:
-            self.const_taps = nn.Parameter(torch.zeros(conv.out_channels, *conv.kernel_size))
-        else:
-            self.register_parameter("const_taps", None)
+        # A buffer, not a parameter: it is fixed at conversion, never trained.
+        taps = torch.zeros(conv.out_channels, *conv.kernel_size) if fold_constants else None
+        self.register_buffer("const_taps", taps)
 
     def forward(self, x):
         y = self.conv(x)
