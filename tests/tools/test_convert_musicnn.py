@@ -260,7 +260,7 @@ def test_state_dict_keys_and_shapes(converted: Path, name: str) -> None:
 
     card = json.loads((converted / name / "model.json").read_text(encoding="utf-8"))
     assert {k: v for k, v in card["architecture"]["params"].items() if k in PRUNED_PARAMS[name]} == PRUNED_PARAMS[name]
-    network = build_network(card["architecture"])
+    network = build_network(card["architecture"]["name"], card["architecture"]["params"])
     expected = {k: tuple(v.shape) for k, v in network.state_dict().items() if not k.endswith("num_batches_tracked")}
     state = load_file(converted / name / "weights.safetensors")
     assert {k: v.shape for k, v in state.items()} == expected
@@ -289,10 +289,12 @@ def test_model_json(converted: Path, name: str) -> None:
     card = json.loads(raw)
     assert raw.decode("utf-8") == json.dumps(card, indent=2, ensure_ascii=False) + "\n"
     assert list(card) == [
-        "format", "name", "description", "kind", "architecture", "labels", "activation", "preprocessing",
-        "training", "metrics", "source", "license", "license_text", "attribution", "weights", "pruning",
+        "format", "name", "description", "kind", "architecture", "frontend", "input", "activation", "labels",
+        "training", "metrics", "pruning", "source", "license", "license_text", "attribution", "weights",
     ]  # fmt: skip
-    assert card["name"] == name and card["format"] == 1 and card["license"] == "ISC"
+    assert card["name"] == name and card["format"] == 2 and card["license"] == "ISC"
+    assert card["frontend"]["kind"] == "musicnn-logmel" and card["input"]["window_samples"] == 187 * 256
+    assert card["input"]["fixed_length"] == name.startswith("vgg")
     weights = (converted / name / card["weights"]["file"]).read_bytes()
     assert card["weights"]["sha256"] == hashlib.sha256(weights).hexdigest()
     assert card["source"]["wheel_sha256"] == hashlib.sha256(Path(WHEEL or "").read_bytes()).hexdigest()
@@ -412,3 +414,21 @@ def test_channels_with_real_weights_or_no_relu_margin_are_kept() -> None:
     state["blocks.1.bn.running_var"][:2] = 1e-36  # what BN statistics alone would call dead
     assert not cm.dead_channels(state, "blocks.1").any()
     assert cm.prune("vgg", params, state).widths == {"filters": [3, 3, 3, 3, 3]}
+
+
+@needs_wheel
+def test_keep_dead_channels_writes_the_original_networks_scoring_as_the_shipped_ones(converted, tmp_path):
+    """The benchmarks' baseline: every channel kept, paper widths, the same scores as the pruned model."""
+    import torch
+
+    from mtag.catalog import find_model
+    from mtag.nets.tagger import Tagger
+
+    out = tmp_path / "full"
+    cm.main([str(WHEEL), "--out", str(out), "--keep-dead-channels"])
+    full = find_model(str(out / "musicnn-msd"))
+    assert full.params["timbral_filters"] == 204 and full.pruning is None and full.weights.parameters == 792079
+    pruned = find_model(str(converted / "musicnn-msd"))
+    logmel = torch.from_numpy(np.random.default_rng(0).uniform(0.0, 4.0, (3, 187, 96)).astype(np.float32))
+    scores = [Tagger(card, torch.device("cpu")).predict_features(logmel).numpy() for card in (full, pruned)]
+    np.testing.assert_allclose(scores[0], scores[1], rtol=0, atol=1e-6)
