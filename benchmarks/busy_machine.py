@@ -1,6 +1,7 @@
 """mtag against the original musicnn loop, on an idle machine and beside two CPU hogs, side by side in one run.
 
 Usage: python benchmarks/busy_machine.py [--tracks 6] [--seconds 240] [--hogs 2] [--work DIR]
+                                         [--original-models DIR]
 
 The original musicnn tags a library with a loop over ``top_tags(file)``: each
 call loads the whole file (librosa: decode, downmix, resample to 16 kHz),
@@ -9,7 +10,11 @@ and restores its weights, and runs the network one patch at a time, with the
 thread pool's defaults.  :func:`original_loop` is that loop on mtag's PyTorch
 port of the same networks (TensorFlow is not installed here; the port is
 faster per patch than TensorFlow was, so the comparison is the harder one for
-mtag).  It runs in a fresh process with OpenMP's default wait policy (spinning),
+mtag).  The original networks had every channel; mtag ships them with the dead
+ones removed, so give the loop the unpruned networks, as
+``python tools/convert_musicnn.py WHEEL --out DIR --keep-dead-channels`` writes
+them, with ``--original-models DIR`` (without it the loop runs the shipped,
+pruned networks and the table says so).  It runs in a fresh process with OpenMP's default wait policy (spinning),
 as a script that imports torch without mtag's settings would.
 
 Each condition runs the reference loop, then ``mtag tag --dry-run`` with the
@@ -46,7 +51,10 @@ HOG = "import time\nend = time.monotonic() + {seconds}\nwhile time.monotonic() <
 
 
 def original_loop(files: list[str], model: str) -> float:
-    """Tag ``files`` as the original musicnn loop does (see the module docstring); the audio seconds analysed."""
+    """Tag ``files`` as the original musicnn loop does (see the module docstring); the audio seconds analysed.
+
+    ``model`` is a model name or folder.
+    """
     import torch
 
     from mtag.audio.decode import load_audio
@@ -58,10 +66,10 @@ def original_loop(files: list[str], model: str) -> float:
         samples = load_audio(path, 16000)  # the whole file in memory, as librosa.load
         audio_seconds += samples.size / 16000
         tagger = Tagger(find_model(model), torch.device("cpu"), "fp32")  # rebuilt per call, as the TF graph was
-        logmel = tagger.logmel(samples[None])[0]
-        frames = tagger.fixed_frames or 187
+        logmel = tagger.features(samples[None])[0]
+        frames = tagger.card.input.window_samples // tagger.card.frontend.framing.hop
         patches = [logmel[i : i + frames] for i in range(0, logmel.shape[0] - frames + 1, frames)]
-        taggram = torch.cat([tagger.predict_logmel(patch[None]) for patch in patches])  # one sess.run per patch
+        taggram = torch.cat([tagger.predict_features(patch[None]) for patch in patches])  # one sess.run per patch
         taggram.mean(0)
     return audio_seconds
 
@@ -92,6 +100,7 @@ def main() -> None:
     parser.add_argument("--hogs", type=int, default=2)
     parser.add_argument("--model", default="musicnn-msd")
     parser.add_argument("--work", type=Path, default=Path("/tmp/mtag-bench"))
+    parser.add_argument("--original-models", type=Path, help="unpruned models for the original loop (see above)")
     parser.add_argument("--original", nargs="+", metavar=("MODEL", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a plain kill still stops the hogs (finally)
@@ -103,13 +112,15 @@ def main() -> None:
     cores = len(os.sched_getaffinity(0))
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"machine: {platform.processor() or platform.machine()}, {cores} cores; load average at start: {load}")
-    print(f"library: {args.tracks} tracks x {args.seconds:g} s (mp3/flac/ogg/m4a/wav, 44.1 kHz stereo); {args.model}\n")
+    print(f"library: {args.tracks} tracks x {args.seconds:g} s (mp3/flac/ogg/m4a/wav, 44.1 kHz stereo); {args.model}")
+    original_model = str(args.original_models / args.model) if args.original_models else args.model
+    print(f"original loop: {'unpruned networks' if args.original_models else 'the shipped, pruned networks'}\n")
     print("| condition | original loop | mtag | mtag vs original | mtag, old defaults | old vs original |")
     print("|---|---|---|---|---|---|")  # seconds per track
     conditions = {"no hogs": 0, f"{args.hogs} CPU hogs": args.hogs}
     for name, count in conditions.items():
         with hogs(count):
-            original = run_original(files, args.model, args.work) / len(files)
+            original = run_original(files, original_model, args.work) / len(files)
             mtag = measure([str(library), "--model", args.model], args.work)["wall"] / len(files)
             old = measure([str(library), "--model", args.model, "--workers", "1"], args.work, DEFAULT_WAITS)
             old_s = old["wall"] / len(files)
