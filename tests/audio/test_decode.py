@@ -46,10 +46,7 @@ def chirps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """2 s of a rising sweep (right channel at half level) in every format."""
     paths = [tmp_path_factory.mktemp("chirps") / f"chirp{ext}" for ext in ALL_FORMATS]
     rates = [native_rate(path) for path in paths]
-    return {
-        path.suffix: write_samples(path, chirp(2.0, rate, (1.0, 0.5)), rate)
-        for path, rate in zip(paths, rates)
-    }
+    return {path.suffix: write_samples(path, chirp(2.0, rate, (1.0, 0.5)), rate) for path, rate in zip(paths, rates)}
 
 
 def _join(blocks) -> np.ndarray:
@@ -165,9 +162,7 @@ def test_survives_a_rate_and_layout_change_midway(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("start", [0.3, 1.2345])
 @pytest.mark.parametrize("ext", ALL_FORMATS)
-def test_window_has_the_samples_of_the_whole_decode(
-    chirps: dict[str, Path], ext: str, start: float
-) -> None:
+def test_window_has_the_samples_of_the_whole_decode(chirps: dict[str, Path], ext: str, start: float) -> None:
     """At the native rate (no resampler), a window is a slice of the whole decode.
 
     1.2345 s is past the seek preroll, so the demuxer really seeks.  AAC decodes
@@ -222,9 +217,7 @@ def test_window_is_cut_at_the_end_of_the_file(chirps: dict[str, Path]) -> None:
     assert _join(stream_audio(path, start=5.0, duration=1.0)).size == 0
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"sample_rate": 0}, {"block_frames": 0}, {"start": -1.0}, {"duration": 0.0}]
-)
+@pytest.mark.parametrize("kwargs", [{"sample_rate": 0}, {"block_frames": 0}, {"start": -1.0}, {"duration": 0.0}])
 def test_bad_arguments_are_refused_at_once(tones: dict[str, Path], kwargs: dict) -> None:
     with pytest.raises(ValueError):
         stream_audio(tones[".wav"], **kwargs)
@@ -388,9 +381,7 @@ def test_truncated_tail_gives_the_audio_before_it(
         assert f"{path}: skipped 1 undecodable packet" in caplog.text
 
 
-def test_read_failure_midway_is_an_audio_error(
-    chirps: dict[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_read_failure_midway_is_an_audio_error(chirps: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """An I/O error while reading (failing disk, vanished network share)."""
 
     class FailingContainer:

@@ -193,18 +193,12 @@ def _check_file(path: Path) -> None:
     except FileNotFoundError:
         raise AudioError("file not found", path=path, hint="check the path") from None
     except OSError as error:
-        raise AudioError(
-            f"cannot read the file ({error.strerror})", path=path, hint="check the path"
-        ) from None
+        raise AudioError(f"cannot read the file ({error.strerror})", path=path, hint="check the path") from None
     if stat.S_ISDIR(info.st_mode):
-        raise AudioError(
-            "is a folder, not an audio file", path=path, hint="give the audio files in it"
-        )
+        raise AudioError("is a folder, not an audio file", path=path, hint="give the audio files in it")
     kind = special_kind(info.st_mode)
     if kind is not None:  # opening a FIFO would wait forever for a writer; never open one
-        raise AudioError(
-            f"is a {kind}, not a regular file", path=path, hint="give the audio file itself"
-        )
+        raise AudioError(f"is a {kind}, not a regular file", path=path, hint="give the audio file itself")
     if stat.S_ISREG(info.st_mode) and info.st_size == 0:
         raise AudioError("file is empty", path=path, hint=_HINT_DAMAGED)
 
@@ -216,9 +210,7 @@ def _open(path: Path) -> Iterator[InputContainer]:
         # "file:" keeps FFmpeg from reading "Live: Wembley.mp3" as protocol "Live"
         container = av.open(f"file:{path}")
     except PermissionError:
-        raise AudioError(
-            "permission denied", path=path, hint="make the file readable (chmod +r)"
-        ) from None
+        raise AudioError("permission denied", path=path, hint="make the file readable (chmod +r)") from None
     except FileNotFoundError:
         raise AudioError("file not found", path=path, hint="check the path") from None
     except (av.FFmpegError, OSError) as error:
@@ -360,9 +352,7 @@ def _located_frames(
             frames.close()
             frames, first = _seek(container, stream, path, origin)
             if first is None:
-                raise AudioError(
-                    f"cannot seek to {start:.2f} s", path=path, hint="decode it from the start"
-                )
+                raise AudioError(f"cannot seek to {start:.2f} s", path=path, hint="decode it from the start")
     rate = first.sample_rate
     position = 0 if origin is None else _index(first, origin, stream.time_base)
     for frame in chain([first], frames):
@@ -433,9 +423,7 @@ class _Planes:
         return np.concatenate([f.to_ndarray() for f in self._converter.resample(frame)], axis=1)
 
 
-def _gather(
-    chunks: Iterable[tuple[np.ndarray, int]], block_frames: int
-) -> Iterator[tuple[np.ndarray, int]]:
+def _gather(chunks: Iterable[tuple[np.ndarray, int]], block_frames: int) -> Iterator[tuple[np.ndarray, int]]:
     """Regroup chunks (1-D, or 2-D with samples last) into blocks of at least ``block_frames`` samples of one rate each.
 
     Frames hold a few hundred to a few thousand samples; feeding soxr larger
@@ -462,9 +450,7 @@ class _Resampler:
     def __init__(self, in_rate: int, out_rate: int) -> None:
         self.in_rate, self.out_rate = in_rate, out_rate
         self._soxr = (
-            None
-            if in_rate == out_rate
-            else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
+            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
         )
         self._taken = self._given = 0
 
