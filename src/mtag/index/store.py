@@ -230,7 +230,9 @@ class Index:
     def finish_run(self, run_id: int, summary: Mapping[str, Any], status: str = RUN_FINISHED) -> None:
         """Close a run that ended on its own terms (also an interruption by Ctrl-C) with its summary."""
         with self._write():
-            self.db.table("runs").update(run_id, {"finished": _now(), "status": status, "summary": _json(dict(summary))})
+            self.db.table("runs").update(
+                run_id, {"finished": _now(), "status": status, "summary": _json(dict(summary))}
+            )
 
     def mark_run(self, run_id: int, status: str) -> None:
         """Change a run's status only, e.g. to ``undone`` once ``mtag undo`` restored it."""
