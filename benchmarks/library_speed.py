@@ -144,10 +144,12 @@ def main() -> None:
     args = parser.parse_args()
     library, long_file = build(args.work, args.tracks, args.seconds, args.long_hours)
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores,"
+        f" Python {platform.python_version()}"
     )
     print(
-        f"library: {args.tracks} tracks x {args.seconds:g} s (mp3/flac/ogg/m4a/wav, 44.1 kHz stereo); model {args.model}\n"
+        f"library: {args.tracks} tracks x {args.seconds:g} s (mp3/flac/ogg/m4a/wav, 44.1 kHz stereo);"
+        f" model {args.model}\n"
     )
     print("| configuration | tracks/min | x realtime | s per track | peak RSS (tree) |")
     print("|---|---|---|---|---|")
@@ -165,8 +167,9 @@ def main() -> None:
             f" {result['peak_rss'] / 2**20:.0f} MiB |"
         )
     result = measure([str(long_file), "--model", args.model, "--precision", "fp32"], args.work)
+    realtime = result["report"]["audio_seconds"] / result["wall"]
     print(
-        f"| one {args.long_hours:g}-hour MP3, full fp32 | - | {result['report']['audio_seconds'] / result['wall']:.0f} |"
+        f"| one {args.long_hours:g}-hour MP3, full fp32 | - | {realtime:.0f} |"
         f" {result['wall']:.1f} | {result['peak_rss'] / 2**20:.0f} MiB |"
     )
 

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import av
@@ -37,7 +38,7 @@ from mtag.cards import read_card
 from mtag.engine.inference import analyse_file, default_batch_size
 from mtag.engine.plans import default_plan
 from mtag.nets.registry import build_network
-from mtag.nets.tagger import load_tagger
+from mtag.nets.tagger import Tagger, load_tagger
 
 MODELS = ("musicnn-msd", "musicnn-mtt", "vgg-msd", "vgg-mtt")
 
@@ -66,6 +67,12 @@ def timed(fn) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     fn()
     return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def predict_in_batches(tagger: Tagger, logmel: torch.Tensor, batch: int) -> None:
+    """The network on every window of ``logmel``, ``batch`` windows a call (the engine's batching)."""
+    for i in range(0, len(logmel), batch):
+        tagger.predict_features(logmel[i : i + batch])
 
 
 def load_network(directory: Path) -> torch.nn.Module:
@@ -127,17 +134,16 @@ def main() -> None:
             tagger = load_tagger(name, args.device)
             batch = default_batch_size(tagger.device)
             analyse_file(audio, tagger)  # warm-up
-            runs = [timed(lambda: analyse_file(audio, tagger)) for _ in range(args.repeat)]
+            runs = [timed(partial(analyse_file, audio, tagger)) for _ in range(args.repeat)]
             noise = np.random.default_rng(1).standard_normal((10, default_plan(tagger.card).chunk_samples))
             logmel = tagger.features(noise.astype(np.float32))
-            net = [
-                timed(lambda: [tagger.predict_features(logmel[i : i + batch]) for i in range(0, 10, batch)])[0]
-                for _ in range(args.repeat)
-            ]
-            command = [sys.executable, "-m", "mtag", "inspect", str(audio), "--json", "-m", name, "--device", args.device]
-            fresh = [timed(lambda: subprocess.run(command, check=True, capture_output=True))[0] for _ in range(3)]
+            net = [timed(partial(predict_in_batches, tagger, logmel, batch))[0] for _ in range(args.repeat)]
+            command = [sys.executable, "-m", "mtag", "inspect", str(audio), "--json"]
+            command += ["-m", name, "--device", args.device]
+            fresh = [timed(partial(subprocess.run, command, check=True, capture_output=True))[0] for _ in range(3)]
+            file_wall, file_cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
             print(
-                f"{name:12} {statistics.median(r[0] for r in runs):12.3f} {statistics.median(r[1] for r in runs):11.3f} "
+                f"{name:12} {file_wall:12.3f} {file_cpu:11.3f} "
                 f"{statistics.median(net):10.3f} {statistics.median(fresh):16.2f}"
             )
 

@@ -24,9 +24,7 @@ class MtagError(Exception):
 
     exit_code = EXIT_FAILED
 
-    def __init__(
-        self, message: str, *, path: str | PathLike[str] | None = None, hint: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, path: str | PathLike[str] | None = None, hint: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = None if path is None else str(path)

@@ -46,10 +46,7 @@ def chirps(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """2 s of a rising sweep (right channel at half level) in every format."""
     paths = [tmp_path_factory.mktemp("chirps") / f"chirp{ext}" for ext in ALL_FORMATS]
     rates = [native_rate(path) for path in paths]
-    return {
-        path.suffix: write_samples(path, chirp(2.0, rate, (1.0, 0.5)), rate)
-        for path, rate in zip(paths, rates)
-    }
+    return {path.suffix: write_samples(path, chirp(2.0, rate, (1.0, 0.5)), rate) for path, rate in zip(paths, rates)}
 
 
 def _join(blocks) -> np.ndarray:
@@ -160,14 +157,34 @@ def test_survives_a_rate_and_layout_change_midway(tmp_path: Path) -> None:
     assert abs(_peak_hz(audio[-12000:-2000], 16000) - 880.0) < 2.5
 
 
+class _WrappedContainer:
+    """A real PyAV input container with methods a test overrides to fail like a bad disk or demuxer."""
+
+    def __init__(self, container: av.container.InputContainer) -> None:
+        self._container = container
+
+    def __getattr__(self, name: str):
+        return getattr(self._container, name)
+
+    def __enter__(self) -> _WrappedContainer:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._container.close()
+
+
+def _open_as(wrapper: type[_WrappedContainer], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make decode's ``av.open`` hand out containers wrapped in ``wrapper``."""
+    real_open = av.open
+    monkeypatch.setattr(av, "open", lambda *a, **k: wrapper(real_open(*a, **k)))
+
+
 # -- windows (start / duration) -----------------------------------------------------
 
 
 @pytest.mark.parametrize("start", [0.3, 1.2345])
 @pytest.mark.parametrize("ext", ALL_FORMATS)
-def test_window_has_the_samples_of_the_whole_decode(
-    chirps: dict[str, Path], ext: str, start: float
-) -> None:
+def test_window_has_the_samples_of_the_whole_decode(chirps: dict[str, Path], ext: str, start: float) -> None:
     """At the native rate (no resampler), a window is a slice of the whole decode.
 
     1.2345 s is past the seek preroll, so the demuxer really seeks.  AAC decodes
@@ -215,6 +232,25 @@ def test_a_seek_that_lands_late_restarts_from_the_beginning(
     np.testing.assert_array_equal(window, load_audio(path, 44100)[44100:66150])
 
 
+def test_a_refused_seek_restarts_from_the_beginning(chirps: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A demuxer that cannot seek (FFmpeg raises) still gives the window, decoded from the start."""
+    targets = []
+
+    class SeekRefusingContainer(_WrappedContainer):
+        def seek(self, target, **kwargs):
+            targets.append(target)
+            if len(targets) == 1:
+                raise av.error.PermissionError(1, "Operation not permitted")
+            return self._container.seek(target, **kwargs)
+
+    _open_as(SeekRefusingContainer, monkeypatch)
+    path = chirps[".flac"]
+    window = _join(stream_audio(path, 44100, start=1.0, duration=0.5))
+    assert len(targets) == 2  # the refused seek, then the beginning
+    monkeypatch.undo()
+    np.testing.assert_array_equal(window, load_audio(path, 44100)[44100:66150])
+
+
 def test_window_is_cut_at_the_end_of_the_file(chirps: dict[str, Path]) -> None:
     path = chirps[".wav"]  # exactly 2 s
     assert len(_join(stream_audio(path, start=1.8, duration=1.0))) == 3200
@@ -222,9 +258,7 @@ def test_window_is_cut_at_the_end_of_the_file(chirps: dict[str, Path]) -> None:
     assert _join(stream_audio(path, start=5.0, duration=1.0)).size == 0
 
 
-@pytest.mark.parametrize(
-    "kwargs", [{"sample_rate": 0}, {"block_frames": 0}, {"start": -1.0}, {"duration": 0.0}]
-)
+@pytest.mark.parametrize("kwargs", [{"sample_rate": 0}, {"block_frames": 0}, {"start": -1.0}, {"duration": 0.0}])
 def test_bad_arguments_are_refused_at_once(tones: dict[str, Path], kwargs: dict) -> None:
     with pytest.raises(ValueError):
         stream_audio(tones[".wav"], **kwargs)
@@ -388,32 +422,17 @@ def test_truncated_tail_gives_the_audio_before_it(
         assert f"{path}: skipped 1 undecodable packet" in caplog.text
 
 
-def test_read_failure_midway_is_an_audio_error(
-    chirps: dict[str, Path], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_read_failure_midway_is_an_audio_error(chirps: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     """An I/O error while reading (failing disk, vanished network share)."""
 
-    class FailingContainer:
-        def __init__(self, container: av.container.InputContainer) -> None:
-            self._container = container
-
-        def __getattr__(self, name: str):
-            return getattr(self._container, name)
-
-        def __enter__(self) -> FailingContainer:
-            return self
-
-        def __exit__(self, *exc_info) -> None:
-            self._container.close()
-
+    class FailingContainer(_WrappedContainer):
         def demux(self, *streams):
             for number, packet in enumerate(self._container.demux(*streams)):
                 if number == 20:
                     raise av.error.OSError(5, "Input/output error")
                 yield packet
 
-    real_open = av.open
-    monkeypatch.setattr(av, "open", lambda *a, **k: FailingContainer(real_open(*a, **k)))
+    _open_as(FailingContainer, monkeypatch)
     blocks = stream_audio(chirps[".flac"], block_frames=1024)
     with pytest.raises(AudioError) as caught:
         list(blocks)

@@ -29,8 +29,9 @@ def test_batch_size_does_not_change_results(tmp_path, tagger):
     path = write_samples(tmp_path / "sweep.wav", chirp(12.0, 22050), 22050)
     one = analyse_file(path, tagger, batch_size=1)
     many = analyse_file(path, tagger, batch_size=64)
-    np.testing.assert_allclose(np.stack([s.scores for s in one.segments]),
-                               np.stack([s.scores for s in many.segments]), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        np.stack([s.scores for s in one.segments]), np.stack([s.scores for s in many.segments]), rtol=0, atol=1e-6
+    )
 
 
 def test_file_without_samples_is_an_error(tmp_path, tagger):

@@ -42,9 +42,7 @@ def session(tmp_path_factory) -> TagSession:
     """A dry-run session with mtag tag's defaults (musicnn-msd, mean, 0.25, top 3) and no user genre table."""
     with pytest.MonkeyPatch.context() as patch:
         isolate_user_folders(tmp_path_factory.mktemp("user"), patch)
-        return build_session(
-            SessionOptions(model="musicnn-msd", device="cpu", workers=0, tag=TagOptions(dry_run=True))
-        )
+        return build_session(SessionOptions(model="musicnn-msd", device="cpu", workers=0, tag=TagOptions(dry_run=True)))
 
 
 @pytest.fixture(scope="session")

@@ -147,6 +147,6 @@ def test_missing_explicit_file_is_a_usage_error(tmp_path):
 
 def test_file_that_is_not_utf8_is_a_usage_error(tmp_path):
     path = tmp_path / "genres.toml"
-    path.write_bytes('[genres]\nMötorhead = {}\n'.encode("latin-1"))
+    path.write_bytes("[genres]\nMötorhead = {}\n".encode("latin-1"))
     with pytest.raises(UsageError, match="not UTF-8"):
         load_taxonomy(path)

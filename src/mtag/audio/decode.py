@@ -193,18 +193,12 @@ def _check_file(path: Path) -> None:
     except FileNotFoundError:
         raise AudioError("file not found", path=path, hint="check the path") from None
     except OSError as error:
-        raise AudioError(
-            f"cannot read the file ({error.strerror})", path=path, hint="check the path"
-        ) from None
+        raise AudioError(f"cannot read the file ({error.strerror})", path=path, hint="check the path") from None
     if stat.S_ISDIR(info.st_mode):
-        raise AudioError(
-            "is a folder, not an audio file", path=path, hint="give the audio files in it"
-        )
+        raise AudioError("is a folder, not an audio file", path=path, hint="give the audio files in it")
     kind = special_kind(info.st_mode)
     if kind is not None:  # opening a FIFO would wait forever for a writer; never open one
-        raise AudioError(
-            f"is a {kind}, not a regular file", path=path, hint="give the audio file itself"
-        )
+        raise AudioError(f"is a {kind}, not a regular file", path=path, hint="give the audio file itself")
     if stat.S_ISREG(info.st_mode) and info.st_size == 0:
         raise AudioError("file is empty", path=path, hint=_HINT_DAMAGED)
 
@@ -216,9 +210,7 @@ def _open(path: Path) -> Iterator[InputContainer]:
         # "file:" keeps FFmpeg from reading "Live: Wembley.mp3" as protocol "Live"
         container = av.open(f"file:{path}")
     except PermissionError:
-        raise AudioError(
-            "permission denied", path=path, hint="make the file readable (chmod +r)"
-        ) from None
+        raise AudioError("permission denied", path=path, hint="make the file readable (chmod +r)") from None
     except FileNotFoundError:
         raise AudioError("file not found", path=path, hint="check the path") from None
     except (av.FFmpegError, OSError) as error:
@@ -234,7 +226,7 @@ def _open(path: Path) -> Iterator[InputContainer]:
 def _audio_stream(container: InputContainer, path: Path) -> AudioStream:
     """The file's main audio stream (FFmpeg's pick where there are several)."""
     stream = container.streams.best("audio")
-    if stream is None:
+    if not isinstance(stream, AudioStream):  # None: the file has none
         raise AudioError(
             "has no audio stream",
             path=path,
@@ -250,7 +242,7 @@ def _audio_stream(container: InputContainer, path: Path) -> AudioStream:
 
 
 def _duration(container: InputContainer, stream: AudioStream) -> float | None:
-    if stream.duration is not None:
+    if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
         return container.duration / av.time_base
@@ -290,7 +282,7 @@ def _stream_channels(path: Path, block_frames: int) -> Generator[tuple[np.ndarra
         yield from _gather(((planes(frame), frame.sample_rate) for frame, _ in frames), block_frames)
 
 
-def _frames(container: InputContainer, stream: AudioStream, path: Path) -> Iterator[AudioFrame]:
+def _frames(container: InputContainer, stream: AudioStream, path: Path) -> Generator[AudioFrame, None, None]:
     """The stream's frames from the demuxer's current position.
 
     A packet the decoder rejects is skipped, as FFmpeg's command line does:
@@ -350,21 +342,21 @@ def _located_frames(
     first = next(frames, None)
     if first is None:
         raise AudioError("contains no decodable audio", path=path, hint=_HINT_DAMAGED)
-    origin = first.pts
-    if origin is not None and start > SEEK_PREROLL:
+    origin, time_base = first.pts, stream.time_base
+    position = 0  # without a seek, ``first`` is the first frame of the whole decode
+    if origin is not None and time_base is not None and start > SEEK_PREROLL:
         frames.close()
-        target = origin + int((start - SEEK_PREROLL) / stream.time_base)
+        target = origin + int((start - SEEK_PREROLL) / time_base)
         frames, first = _seek(container, stream, path, target)
-        if first is None or not _starts_by(first, origin, stream.time_base, start):
+        if first is None or not _starts_by(first, origin, time_base, start):
             # landed late, past the end or without timestamps: decode from the beginning
             frames.close()
             frames, first = _seek(container, stream, path, origin)
-            if first is None:
-                raise AudioError(
-                    f"cannot seek to {start:.2f} s", path=path, hint="decode it from the start"
-                )
+        index = None if first is None else _index(first, origin, time_base)
+        if first is None or index is None:
+            raise AudioError(f"cannot seek to {start:.2f} s", path=path, hint="decode it from the start")
+        position = index
     rate = first.sample_rate
-    position = 0 if origin is None else _index(first, origin, stream.time_base)
     for frame in chain([first], frames):
         if frame.sample_rate != rate:  # re-express the position at the new rate
             position, rate = round(position * frame.sample_rate / rate), frame.sample_rate
@@ -374,25 +366,31 @@ def _located_frames(
 
 def _seek(
     container: InputContainer, stream: AudioStream, path: Path, target: int
-) -> tuple[Iterator[AudioFrame], AudioFrame | None]:
+) -> tuple[Generator[AudioFrame, None, None], AudioFrame | None]:
     """Frames from the packet at or before ``target`` (stream time base), and the first of them."""
     try:
         container.seek(target, stream=stream)  # backward: the packet at or before target
     except av.FFmpegError:
-        return iter(()), None
+        return _no_frames(), None
     frames = _frames(container, stream, path)
     return frames, next(frames, None)
 
 
+def _no_frames() -> Generator[AudioFrame, None, None]:
+    """No frames, closable like :func:`_frames`'s: what a failed seek leaves to read."""
+    yield from ()
+
+
 def _starts_by(frame: AudioFrame, origin: int, time_base: Fraction, start: float) -> bool:
     """Whether ``frame``, the first after a seek, begins at or before ``start``."""
+    index = _index(frame, origin, time_base)
+    return index is not None and index <= round(start * frame.sample_rate)
+
+
+def _index(frame: AudioFrame, origin: int, time_base: Fraction) -> int | None:
+    """Index of ``frame``'s first sample, from its timestamp (exact rational arithmetic); None without one."""
     if frame.pts is None:
-        return False
-    return _index(frame, origin, time_base) <= round(start * frame.sample_rate)
-
-
-def _index(frame: AudioFrame, origin: int, time_base: Fraction) -> int:
-    """Index of ``frame``'s first sample, from its timestamp (exact rational arithmetic)."""
+        return None
     return round((frame.pts - origin) * time_base * frame.sample_rate)
 
 
@@ -428,14 +426,12 @@ class _Planes:
 
     def __call__(self, frame: AudioFrame) -> np.ndarray:
         source = (frame.format.name, frame.layout.name, frame.sample_rate)
-        if source != self._source:  # a converter is bound to its first frame's parameters
+        if self._converter is None or source != self._source:  # a converter is bound to its first frame's parameters
             self._converter, self._source = av.AudioResampler(format="fltp"), source
         return np.concatenate([f.to_ndarray() for f in self._converter.resample(frame)], axis=1)
 
 
-def _gather(
-    chunks: Iterable[tuple[np.ndarray, int]], block_frames: int
-) -> Iterator[tuple[np.ndarray, int]]:
+def _gather(chunks: Iterable[tuple[np.ndarray, int]], block_frames: int) -> Iterator[tuple[np.ndarray, int]]:
     """Regroup chunks (1-D, or 2-D with samples last) into blocks of at least ``block_frames`` samples of one rate each.
 
     Frames hold a few hundred to a few thousand samples; feeding soxr larger
@@ -462,9 +458,7 @@ class _Resampler:
     def __init__(self, in_rate: int, out_rate: int) -> None:
         self.in_rate, self.out_rate = in_rate, out_rate
         self._soxr = (
-            None
-            if in_rate == out_rate
-            else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
+            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
         )
         self._taken = self._given = 0
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class Window:
 
 def _reflect(signal: np.ndarray, width: int, at_start: bool) -> np.ndarray:
     """The ``width`` samples that reflect-padding adds at one edge of ``signal``."""
-    mode = "reflect" if signal.size > 1 else "edge"
+    mode: Literal["reflect", "edge"] = "reflect" if signal.size > 1 else "edge"  # one sample cannot reflect
     padded = np.pad(signal, (width, 0) if at_start else (0, width), mode=mode)
     return padded[:width] if at_start else padded[-width:]
 

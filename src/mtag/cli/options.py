@@ -86,10 +86,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Write JSON to stdout i
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", callback=_verbose, help="Show tracebacks of errors.")]
 
 
-
-def decision_options(
-    top: int, threshold: float | None, parents: bool, moods: bool, aggregate: str
-) -> DecisionOptions:
+def decision_options(top: int, threshold: float | None, parents: bool, moods: bool, aggregate: str) -> DecisionOptions:
     """The deciding options as tag and inspect take them (an unset threshold is the default)."""
     from mtag.decision import DecisionOptions
 

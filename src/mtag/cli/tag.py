@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -139,10 +139,10 @@ def tag_command(
             with contextlib.ExitStack() as stack:
                 index = stack.enter_context(Index.open(location, create=False)) if location.is_file() else None
                 on_track = stack.enter_context(RunProgress(len(files), session.engine))
-                summary = session.run(files, index, lambda r: (record(r), on_track(r)))
+                summary = session.run(files, index, _in_turn(record, on_track))
         else:
             with Index.open(db) as index, index.lock_for_run(), RunProgress(len(files), session.engine) as on_track:
-                summary = session.run(files, index, lambda r: (record(r), on_track(r)))
+                summary = session.run(files, index, _in_turn(record, on_track))
     except KeyboardInterrupt:
         again = "" if dry_run else "; run the same command again to continue where it stopped"
         console.err.print(f"mtag: interrupted after {done} of {len(files)} files{again}")
@@ -158,6 +158,16 @@ def tag_command(
             console.out.print(_left_out(found.special).removeprefix("; "), soft_wrap=True)
     if summary.failures:
         raise typer.Exit(EXIT_FAILED)
+
+
+def _in_turn(*callbacks: Callable[[TrackReport], None]) -> Callable[[TrackReport], None]:
+    """One per-track callback for the session that calls each of ``callbacks`` in order."""
+
+    def call(report: TrackReport) -> None:
+        for callback in callbacks:
+            callback(report)
+
+    return call
 
 
 def _left_out(special: Counter[str]) -> str:

@@ -161,7 +161,7 @@ class WorkerPool:
         process.start()
         # Only the worker writes results.  With this process's copy of the pipe's write end closed,
         # a worker that dies half way through a message leaves an end of file, not a read that never returns.
-        results._writer.close()
+        results._writer.close()  # type: ignore[attr-defined]  # private Queue attribute, absent from typeshed
         worker = _Worker(process, jobs, results, current)
         self._workers.append(worker)
         return worker

@@ -28,7 +28,7 @@ ANOTHER_INDEX_HINT = "use --db to choose another index"
 
 def _create_v1(db: Database) -> None:
     """The first schema: runs, tracks, and per-track predictions, segments and tag changes."""
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": int,
             "started": str,
@@ -42,7 +42,7 @@ def _create_v1(db: Database) -> None:
         pk="id",
         not_null={"started", "status", "model", "options", "mtag_version"},
     )
-    db["tracks"].create(
+    db.table("tracks").create(
         {
             "id": int,
             "path": str,
@@ -62,15 +62,15 @@ def _create_v1(db: Database) -> None:
         defaults={"genres": "[]"},
         foreign_keys=[("run_id", "runs", "id")],
     )
-    db["tracks"].create_index(["path"], unique=True)
-    db["tracks"].create_index(["run_id", "status"])
-    db["predictions"].create(
+    db.table("tracks").create_index(["path"], unique=True)
+    db.table("tracks").create_index(["run_id", "status"])
+    db.table("predictions").create(
         {"track_id": int, "run_id": int, "label": str, "genre": str, "kind": str, "score": float},
         pk=("track_id", "label"),
         not_null={"track_id", "run_id", "label", "score"},
         foreign_keys=[("track_id", "tracks", "id"), ("run_id", "runs", "id")],
     )
-    db["segments"].create(
+    db.table("segments").create(
         {
             "track_id": int,
             "run_id": int,
@@ -84,7 +84,7 @@ def _create_v1(db: Database) -> None:
         not_null={"track_id", "run_id", "idx", "start", "end", "scores"},
         foreign_keys=[("track_id", "tracks", "id"), ("run_id", "runs", "id")],
     )
-    db["tag_changes"].create(
+    db.table("tag_changes").create(
         {
             "id": int,
             "track_id": int,
@@ -103,8 +103,8 @@ def _create_v1(db: Database) -> None:
         not_null={"track_id", "run_id", "path", "field", "old_value", "new_value", "state"},
         foreign_keys=[("track_id", "tracks", "id"), ("run_id", "runs", "id")],
     )
-    db["tag_changes"].create_index(["run_id", "state"])
-    db["tag_changes"].create_index(["track_id"])
+    db.table("tag_changes").create_index(["run_id", "state"])
+    db.table("tag_changes").create_index(["track_id"])
 
 
 #: ``MIGRATIONS[v]`` brings a database from schema version ``v`` to ``v + 1``.

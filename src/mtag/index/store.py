@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -184,6 +184,13 @@ class Index:
         row = self.db.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """Insert ``row`` into a table keyed by an integer ``id`` and return that id; inside a write."""
+        row_id = self.db.table(table).insert(row).last_pk
+        if not isinstance(row_id, int):  # sqlite-utils types last_pk as Any | None; an INTEGER id is always set
+            raise RuntimeError(f"inserting into {table} gave no integer id ({row_id!r})")
+        return row_id
+
     # Runs -----------------------------------------------------------------
 
     @contextmanager
@@ -218,25 +225,27 @@ class Index:
                 "options": _json(dict(options)),
                 "mtag_version": __version__,
             }
-            return self.db["runs"].insert(run).last_pk
+            return self._insert("runs", run)
 
     def finish_run(self, run_id: int, summary: Mapping[str, Any], status: str = RUN_FINISHED) -> None:
         """Close a run that ended on its own terms (also an interruption by Ctrl-C) with its summary."""
         with self._write():
-            self.db["runs"].update(run_id, {"finished": _now(), "status": status, "summary": _json(dict(summary))})
+            self.db.table("runs").update(
+                run_id, {"finished": _now(), "status": status, "summary": _json(dict(summary))}
+            )
 
     def mark_run(self, run_id: int, status: str) -> None:
         """Change a run's status only, e.g. to ``undone`` once ``mtag undo`` restored it."""
         with self._write():
-            self.db["runs"].update(run_id, {"status": status})
+            self.db.table("runs").update(run_id, {"status": status})
 
     def run(self, run_id: int) -> RunRow | None:
-        rows = list(self.db["runs"].rows_where("id = ?", [run_id]))
+        rows = list(self.db.table("runs").rows_where("id = ?", [run_id]))
         return RunRow.from_row(rows[0]) if rows else None
 
     def runs(self, limit: int = 20) -> list[RunRow]:
         """The latest ``limit`` runs, newest first."""
-        return [RunRow.from_row(row) for row in self.db["runs"].rows_where(order_by="id DESC", limit=limit)]
+        return [RunRow.from_row(row) for row in self.db.table("runs").rows_where(order_by="id DESC", limit=limit)]
 
     def last_run_id(self, with_changes: bool = True) -> int | None:
         """The newest run; with ``with_changes``, the newest that still has tag changes to undo."""
@@ -266,7 +275,7 @@ class Index:
         found = self._one("SELECT id FROM tracks WHERE path = ?", [path])
         if found is not None:
             return found
-        return self.db["tracks"].insert({"path": path, "status": TRACK_PENDING, "run_id": run_id}).last_pk
+        return self._insert("tracks", {"path": path, "status": TRACK_PENDING, "run_id": run_id})
 
     def record_track(self, run_id: int, record: TrackRecord) -> int:
         """Store a track's analysis in one transaction, replacing its previous one; returns the track id.
@@ -276,7 +285,7 @@ class Index:
         """
         with self._write():
             track_id = self._track_id(path_to_db(record.path), run_id)
-            self.db["tracks"].update(
+            self.db.table("tracks").update(
                 track_id,
                 {
                     "size": record.size,
@@ -297,7 +306,7 @@ class Index:
     def _replace_analysis(self, track_id: int, run_id: int, record: TrackRecord) -> None:
         for table in ("predictions", "segments"):
             self.db.execute(f"DELETE FROM {table} WHERE track_id = ?", [track_id])
-        scores = [] if record.scores is None else record.scores
+        scores: Iterable[float] = () if record.scores is None else record.scores
         predictions = [
             {
                 "track_id": track_id,
@@ -321,23 +330,23 @@ class Index:
             }
             for idx, segment in enumerate(record.segments)
         ]
-        self.db["predictions"].insert_all(predictions)
-        self.db["segments"].insert_all(segments)
+        self.db.table("predictions").insert_all(predictions)
+        self.db.table("segments").insert_all(segments)
 
     def track(self, path: str | os.PathLike[str]) -> TrackRow | None:
         """A file's latest analysis with predictions (label order) and segments decoded, or None."""
         with self.db.atomic():  # one snapshot: a concurrent run may be replacing this track
-            rows = list(self.db["tracks"].rows_where("path = ?", [path_to_db(path)]))
+            rows = list(self.db.table("tracks").rows_where("path = ?", [path_to_db(path)]))
             if not rows:
                 return None
             track = rows[0]
             predictions = [
                 PredictionRow(row["label"], row["genre"], row["kind"], row["score"])
-                for row in self.db["predictions"].rows_where("track_id = ?", [track["id"]], order_by="rowid")
+                for row in self.db.table("predictions").rows_where("track_id = ?", [track["id"]], order_by="rowid")
             ]
             segments = [
                 SegmentRow(row["idx"], row["start"], row["end"], row["padding"], decode_scores(row["scores"]))
-                for row in self.db["segments"].rows_where("track_id = ?", [track["id"]], order_by="idx")
+                for row in self.db.table("segments").rows_where("track_id = ?", [track["id"]], order_by="idx")
             ]
         track["genres"] = json.loads(track["genres"])
         track["path"] = path_from_db(track["path"])
@@ -375,7 +384,7 @@ class Index:
                 "new_value": _json(list(new)),
                 "state": CHANGE_PENDING,
             }
-            return self.db["tag_changes"].insert(change).last_pk
+            return self._insert("tag_changes", change)
 
     def complete_tag_change(self, change_id: int, size_after: int, mtime_ns_after: int) -> None:
         """The file was written: remember its size and mtime, by which undo recognises it untouched since."""
@@ -395,7 +404,7 @@ class Index:
     def _update_change(self, change_id: int, values: Mapping[str, Any]) -> None:
         with self._write():
             shown = {name: printable(value) if name == "error" else value for name, value in values.items()}
-            self.db["tag_changes"].update(change_id, shown)
+            self.db.table("tag_changes").update(change_id, shown)
 
     def tag_changes(self, run_id: int) -> list[TagChangeRow]:
         """The run's changes undo must look at (``applied`` and ``pending``), in the order they were made.
@@ -414,7 +423,7 @@ class Index:
         ``size_after``/``mtime_ns_after`` of an applied change equal to the
         file's current stat is a cheap sign nothing touched it since.
         """
-        rows = self.db["tag_changes"].rows_where(
+        rows = self.db.table("tag_changes").rows_where(
             "run_id = ? AND state IN (?, ?)", [run_id, CHANGE_APPLIED, CHANGE_PENDING], order_by="id"
         )
         return [TagChangeRow.from_row(row) for row in rows]

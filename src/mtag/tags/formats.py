@@ -219,7 +219,9 @@ class TagFile:
         So a genre set by a tool that writes INFO only is kept by ``--mode
         keep`` and restored by undo, which writes it into both places.
         """
-        stored: list[str] = [] if self.scheme is None or self.audio.tags is None else self.scheme.read(self.audio.tags, field)
+        stored: list[str] = (
+            [] if self.scheme is None or self.audio.tags is None else self.scheme.read(self.audio.tags, field)
+        )
         if stored or field != "genre" or self.info is None or self._has_id3_genre():
             return stored
         genre = self.info.text(INFO_GENRE)

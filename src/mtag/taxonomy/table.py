@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,9 @@ from typing import Any
 from mtag.errors import UsageError
 from mtag.taxonomy.decide import GENRE, KINDS, Entry, Taxonomy
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
+else:  # Python 3.10
     import tomli as tomllib
 
 TABLE_FILE = "genres.toml"
