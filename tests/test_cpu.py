@@ -66,9 +66,9 @@ def test_no_cgroup_file_means_no_limit(tmp_path):
 @pytest.mark.parametrize(
     ("affinity", "quota", "cores", "workers"),
     [
-        (16, "150000 100000", 2, 0),  # a 16-core host, a container allowed 1.5 cores: 2 threads, decode in-process
+        (16, "150000 100000", 2, 1),  # a 16-core host, a container allowed 1.5 cores: 2 threads, one decoder
         (16, "max 100000", 16, 15),
-        (2, "max 100000", 2, 0),  # a 2-core machine
+        (2, "max 100000", 2, 1),  # a 2-core machine: one decode process beside the model
         (4, "800000 100000", 4, 3),  # the affinity mask is tighter than the quota
         (1, "max 100000", 1, 0),
     ],
@@ -88,6 +88,8 @@ def test_engine_default_workers_uses_the_available_cores(monkeypatch):
     monkeypatch.setattr(cpu, "available_cores", lambda: 8)
     assert default_workers() == 7
     monkeypatch.setattr(cpu, "available_cores", lambda: 2)
+    assert default_workers() == 1
+    monkeypatch.setattr(cpu, "available_cores", lambda: 1)
     assert default_workers() == 0
 
 

@@ -70,7 +70,7 @@ def tag_command(
     workers: Annotated[
         Optional[int],
         typer.Option(
-            "--workers", min=0, help="Decoding processes \\[default: none on 1-2 cores, else cores - 1; 0: none]."
+            "--workers", min=0, help="Decoding processes \\[default: cores - 1; 0: decode in the main process]."
         ),
     ] = None,
     as_json: JsonOption = False,

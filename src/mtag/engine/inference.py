@@ -31,10 +31,11 @@ from mtag.nets.tagger import Tagger
 
 __all__ = ["ANALYSED", "FAILED", "SILENT", "TOO_SHORT", "Engine", "TrackOutcome", "analyse_file"]
 
-#: Windows per forward pass on a CPU.  Measured on a 2-core CPU (musicnn,
-#: benchmarks/model_speed.py): 77-79 windows/s at 1-3 windows, 60 at 4 and
-#: about 36 from 8 on, because musicnn's timbral maps (204 x 187 x 59 floats,
-#: 9 MB a window) stop fitting in cache; big batches also cost ~27 MB a window.
+#: Windows per forward pass on a CPU.  Measured again on the pruned networks (2-core CPU, idle,
+#: ``benchmarks/model_speed.py --network-only --repeat 9``), windows/s at batch 1 / 2 / 4 / 8:
+#: musicnn-msd 191 / 252 / 209 / 211, musicnn-mtt 54 / 52 / 52 / 30, vgg-msd 87 / 90 / 93 / 70,
+#: vgg-mtt 46 / 50 / 40 / 33.  Past a few windows the activations stop fitting in cache; 2 is
+#: best or within noise of it for every model.
 CPU_BATCH_SIZE = 2
 #: On a GPU large batches keep the device busy; memory is no concern there.
 GPU_BATCH_SIZE = 64
