@@ -64,33 +64,34 @@ def test_no_cgroup_file_means_no_limit(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("affinity", "quota", "cores", "workers"),
+    ("affinity", "quota", "cores", "threads", "workers"),
     [
-        (16, "150000 100000", 2, 1),  # a 16-core host, a container allowed 1.5 cores: 2 threads, one decoder
-        (16, "max 100000", 16, 15),
-        (2, "max 100000", 2, 1),  # a 2-core machine: one decode process beside the model
-        (4, "800000 100000", 4, 3),  # the affinity mask is tighter than the quota
-        (1, "max 100000", 1, 0),
+        (16, "150000 100000", 2, 1, 2),  # a 16-core host, a container allowed 1.5 cores
+        (16, "max 100000", 16, 8, 9),
+        (2, "max 100000", 2, 1, 2),  # a 2-core machine: one model thread, two decoders
+        (4, "800000 100000", 4, 2, 3),  # the affinity mask is tighter than the quota
+        (1, "max 100000", 1, 1, 0),  # one core: the main process decodes between batches
     ],
 )
-def test_counts_follow_affinity_and_quota(tmp_path, monkeypatch, affinity, quota, cores, workers):
+def test_counts_follow_affinity_and_quota(tmp_path, monkeypatch, affinity, quota, cores, threads, workers):
     root = fake_root(tmp_path, "0::/\n", {"cpu.max": quota})
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(affinity)), raising=False)
     assert cpu.available_cores(root) == cores
     monkeypatch.setattr(cpu, "available_cores", lambda: cores)
-    assert cpu.default_threads() == cores
+    assert cpu.default_threads() == threads
     assert cpu.default_decode_workers() == workers
 
 
-def test_engine_default_workers_uses_the_available_cores(monkeypatch):
+def test_engine_default_workers_uses_the_available_cores_and_the_device(monkeypatch):
+    import torch
+
     from mtag.engine.inference import default_workers
 
     monkeypatch.setattr(cpu, "available_cores", lambda: 8)
-    assert default_workers() == 7
-    monkeypatch.setattr(cpu, "available_cores", lambda: 2)
-    assert default_workers() == 1
+    assert default_workers(torch.device("cpu")) == 5  # 4 cores for the model's threads, one decoder more
+    assert default_workers(torch.device("cuda")) == 7  # the GPU scores; the CPU only decodes
     monkeypatch.setattr(cpu, "available_cores", lambda: 1)
-    assert default_workers() == 0
+    assert default_workers(torch.device("cpu")) == 0
 
 
 def python(code: str, **env: str) -> str:

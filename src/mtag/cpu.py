@@ -117,20 +117,30 @@ def available_cores(root: Path = Path("/")) -> int:
 
 
 def default_threads() -> int:
-    """Threads for torch's CPU work: one per available core."""
-    return available_cores()
+    """Threads for the model's CPU work: half the available cores, at least one; decoding gets the rest.
 
-
-def default_decode_workers() -> int:
-    """Decode processes beside the model: one per core but one, none on a single core.
-
-    With the shipped networks pruned, decoding and resampling cost about as
-    much as the network, so on two cores a decode process beside the model
-    pays (measured on 6 x 4-minute tracks, musicnn-msd: 5.7 s with one against
-    7.5 s without on an idle machine, 10.3 s against 11.2 s beside two CPU
-    hogs); on one core it could only compete with the model.
+    With the pruned networks, decoding a track costs about as much CPU as
+    scoring it (a 4-minute track on one core: 0.66 s to decode and resample,
+    0.9 s in musicnn-msd), so the cores are split between the two.  Measured
+    on 2 cores, 12 x 4-minute tracks: 1 thread and 2 decode processes 12.1 s,
+    2 threads and 1 decoder 15.0 s, 2 threads and no decoder 19.3 s; beside
+    two CPU hogs (6 tracks) 11.1-13.6 s against 12.8-13.5 s.
     """
-    return max(0, available_cores() - 1)
+    return max(1, available_cores() // 2)
+
+
+def default_decode_workers(model_on_cpu: bool = True) -> int:
+    """Decode processes beside the model: none on a single core.
+
+    With the model on the CPU, one more than the cores its threads leave:
+    a decoder blocks whenever its queue is full, so one extra keeps the cores
+    busy without taking them from the model.  With the model on a GPU,
+    decoding is all the CPU does: one per core but one.
+    """
+    cores = available_cores()
+    if cores == 1:
+        return 0
+    return cores - default_threads() + 1 if model_on_cpu else cores - 1
 
 
 def use_threads(threads: int | None) -> int:

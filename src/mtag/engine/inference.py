@@ -44,11 +44,11 @@ GPU_BATCH_SIZE = 64
 JOBS_AHEAD_PER_WORKER = 2
 
 
-def default_workers() -> int:
+def default_workers(device: torch.device) -> int:
     """Decode processes beside inference, from the cores this process may really use (see :mod:`mtag.cpu`)."""
     from mtag.cpu import default_decode_workers
 
-    return default_decode_workers()
+    return default_decode_workers(model_on_cpu=device.type == "cpu")
 
 
 def default_batch_size(device: torch.device) -> int:
@@ -114,7 +114,7 @@ class Engine:
         self.tagger = tagger
         self.plan = plan or default_plan(tagger.card)
         self.batch_size = batch_size or default_batch_size(tagger.device)
-        self.workers = default_workers() if workers is None else workers
+        self.workers = default_workers(tagger.device) if workers is None else workers
         self.sample = sample
         self.windows_scored = 0  # for progress displays
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mtag.catalog import DEFAULT_MODEL
 from mtag.decision import MOOD
@@ -17,6 +18,9 @@ from mtag.errors import UsageError
 from mtag.library.tagging import TagOptions, TagSession
 from mtag.nets.tagger import load_tagger
 from mtag.taxonomy import GENRE, Taxonomy, join_genres, load_taxonomy
+
+if TYPE_CHECKING:
+    import torch
 
 
 @dataclass(frozen=True)
@@ -36,11 +40,11 @@ class SessionOptions:
     tag: TagOptions = field(default_factory=TagOptions)
 
 
-def workers_for(files: int, workers: int | None) -> int:
+def workers_for(files: int, workers: int | None, device: torch.device) -> int:
     """As asked, else none for a single file (starting a worker costs more than it saves), else the default."""
     if workers is not None:
         return workers
-    return 0 if files <= 1 else min(default_workers(), files)
+    return 0 if files <= 1 else min(default_workers(device), files)
 
 
 def check_separator(separator: str, taxonomy: Taxonomy) -> None:
@@ -60,7 +64,7 @@ def build_session(options: SessionOptions) -> TagSession:
         tagger,
         seconds_plan(tagger.card, options.window, options.hop),
         batch_size=options.batch_size,
-        workers=workers_for(options.files, options.workers),
+        workers=workers_for(options.files, options.workers, tagger.device),
         sample=options.sample,
     )
     # A trained model's card says what its labels mean; the table (the user's edits) wins where it lists them.
