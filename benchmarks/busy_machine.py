@@ -20,7 +20,8 @@ as a script that imports torch without mtag's settings would.
 Each condition runs the reference loop, then ``mtag tag --dry-run`` with the
 defaults (a fresh process each, start-up and model loading included; the
 library is that of ``library_speed.py``), then mtag with the old defaults --
-OpenMP's default wait policy and one decode worker -- to show what changed.  The
+OpenMP's default wait policy, a model thread per core and one decode process
+per core but one -- to show what changed.  The
 busy condition starts ``--hogs`` processes that spin on the CPU (each bounded
 in time, and killed when the condition ends).  The load average at the start
 is printed: other programs on the machine change the figures.
@@ -122,7 +123,9 @@ def main() -> None:
         with hogs(count):
             original = run_original(files, original_model, args.work) / len(files)
             mtag = measure([str(library), "--model", args.model], args.work)["wall"] / len(files)
-            old = measure([str(library), "--model", args.model, "--workers", "1"], args.work, DEFAULT_WAITS)
+            # Before: a thread per core for the model, one decoder per core but one, OpenMP spinning.
+            before = ["--workers", str(max(1, cores - 1)), "--threads", str(cores)]
+            old = measure([str(library), "--model", args.model, *before], args.work, DEFAULT_WAITS)
             old_s = old["wall"] / len(files)
         print(
             f"| {name} | {original:.2f} s | {mtag:.2f} s | {original / mtag:.2f}x"
