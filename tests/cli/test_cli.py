@@ -123,10 +123,10 @@ def test_inspect_json_contract(capsys, song):
     assert all(s["padding"] is None for s in result["segments"])
 
 
-@pytest.mark.parametrize(("options", "threads"), [(["--threads", "1"], 1), ([], 3)])
+@pytest.mark.parametrize(("options", "threads"), [(["--threads", "3"], 3), ([], 2)])
 @pytest.mark.parametrize("command", [["inspect"], ["tag", "--dry-run"]])
 def test_threads_option_reaches_torch_before_the_model_runs(capsys, monkeypatch, song, command, options, threads):
-    """--threads N sizes torch's pool; without it, the cores this process may use (made 3 here)."""
+    """--threads N sizes torch's pool; without it, half the cores this process may use (made 4 here)."""
     import torch
 
     from mtag import cpu
@@ -139,7 +139,7 @@ def test_threads_option_reaches_torch_before_the_model_runs(capsys, monkeypatch,
         events.append("predict")
         return predict(self, *args, **kwargs)
 
-    monkeypatch.setattr(cpu, "available_cores", lambda: 3)
+    monkeypatch.setattr(cpu, "available_cores", lambda: 4)
     monkeypatch.setattr(torch, "set_num_threads", lambda n: (events.append(n), set_threads(n))[1])
     monkeypatch.setattr(torch, "get_num_threads", lambda: 0)  # a count that never matches: the call always happens
     monkeypatch.setattr(Tagger, "predict", recording_predict)
