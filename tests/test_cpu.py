@@ -79,6 +79,7 @@ def test_counts_follow_affinity_and_quota(tmp_path, monkeypatch, affinity, quota
     assert cpu.available_cores(root) == cores
     monkeypatch.setattr(cpu, "available_cores", lambda: cores)
     assert cpu.default_threads() == threads
+    assert cpu.default_threads(decoders=False) == cores  # nothing decodes beside the model: every core
     assert cpu.default_decode_workers() == workers
 
 

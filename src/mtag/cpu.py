@@ -116,17 +116,20 @@ def available_cores(root: Path = Path("/")) -> int:
     return max(1, cores)
 
 
-def default_threads() -> int:
-    """Threads for the model's CPU work: half the available cores, at least one; decoding gets the rest.
+def default_threads(decoders: bool = True) -> int:
+    """Threads for the model's CPU work: all available cores, or half of them beside decode processes.
 
     With the pruned networks, decoding a track costs about as much CPU as
     scoring it (a 4-minute track on one core: 0.66 s to decode and resample,
-    0.9 s in musicnn-msd), so the cores are split between the two.  Measured
-    on 2 cores, 12 x 4-minute tracks: 1 thread and 2 decode processes 12.1 s,
-    2 threads and 1 decoder 15.0 s, 2 threads and no decoder 19.3 s; beside
-    two CPU hogs (6 tracks) 11.1-13.6 s against 12.8-13.5 s.
+    0.9 s in musicnn-msd), so where decode processes run the cores are split
+    between the two.  Measured on 2 cores, 12 x 4-minute tracks: 1 thread and
+    2 decode processes 12.1 s, 2 threads and 1 decoder 15.0 s, 2 threads and
+    no decoder 19.3 s; beside two CPU hogs (6 tracks) 11.1-13.6 s against
+    12.8-13.5 s.  Without decode processes (one file, ``inspect``,
+    ``--workers 0``) the model gets every core between its batches.
     """
-    return max(1, available_cores() // 2)
+    cores = available_cores()
+    return max(1, cores // 2) if decoders else cores
 
 
 def default_decode_workers(model_on_cpu: bool = True) -> int:
@@ -143,14 +146,14 @@ def default_decode_workers(model_on_cpu: bool = True) -> int:
     return cores - default_threads() + 1 if model_on_cpu else cores - 1
 
 
-def use_threads(threads: int | None) -> int:
+def use_threads(threads: int | None, decoders: bool = True) -> int:
     """Set torch's intra-op thread count (``None``: :func:`default_threads`); returns the count used.
 
     Imports torch: call it when the model is about to run, not at start-up.
     """
     import torch
 
-    count = default_threads() if threads is None else threads
+    count = default_threads(decoders) if threads is None else threads
     if torch.get_num_threads() != count:
         torch.set_num_threads(count)
     return count

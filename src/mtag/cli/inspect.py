@@ -90,15 +90,14 @@ def inspect_command(
     if from_index:
         found_all = _stored(files, db, taxonomy)
     else:
-        from mtag.cpu import use_threads
         from mtag.inspection.report import Inspector
         from mtag.library.session import SessionOptions, build_session
         from mtag.library.tagging import TagOptions
 
-        use_threads(threads)  # before the model loads: torch's pool is sized once it first runs
         session = build_session(
             SessionOptions(
                 model=model,
+                threads=threads,
                 device=device,
                 precision=precision,
                 batch_size=batch_size,

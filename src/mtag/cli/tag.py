@@ -95,12 +95,10 @@ def tag_command(
         shown = ", ".join(printable(str(path)) for path in paths)
         console.report_problem(f"no audio files found in {shown} (mtag reads {names}){_left_out(found.special)}")
         return  # nothing to do is not a failure (a nightly run over an empty inbox folder)
-    from mtag.cpu import use_threads
-
-    use_threads(threads)  # before the model loads: torch's pool is sized once it first runs
     session = build_session(
         SessionOptions(
             model=model,
+            threads=threads,
             device=device,
             precision=precision,
             batch_size=batch_size,

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mtag.catalog import DEFAULT_MODEL
+from mtag.cpu import use_threads
 from mtag.decision import MOOD
+from mtag.device import resolve_device
 from mtag.engine.inference import Engine, default_workers
 from mtag.engine.plans import seconds_plan
 from mtag.errors import UsageError
@@ -29,6 +31,7 @@ class SessionOptions:
 
     model: str = DEFAULT_MODEL
     device: str = "auto"
+    threads: int | None = None  # torch's CPU threads; None: see mtag.cpu.default_threads
     precision: str = "auto"
     batch_size: int | None = None
     workers: int | None = None  # None: chosen from the number of files (see workers_for)
@@ -59,12 +62,15 @@ def build_session(options: SessionOptions) -> TagSession:
     """Load the model (once per process) and the genre table, and wire up the engine."""
     taxonomy = load_taxonomy(options.taxonomy_path)
     check_separator(options.tag.separator, taxonomy)
+    device = resolve_device(options.device)
+    workers = workers_for(options.files, options.workers, device)
+    use_threads(options.threads, decoders=workers > 0)  # before the model first runs
     tagger = load_tagger(options.model, options.device, options.precision)
     engine = Engine(
         tagger,
         seconds_plan(tagger.card, options.window, options.hop),
         batch_size=options.batch_size,
-        workers=workers_for(options.files, options.workers, tagger.device),
+        workers=workers,
         sample=options.sample,
     )
     # A trained model's card says what its labels mean; the table (the user's edits) wins where it lists them.
