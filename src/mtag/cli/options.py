@@ -46,7 +46,7 @@ ThreadsOption = Annotated[
     typer.Option(
         "--threads",
         min=1,
-        help="CPU threads for the model \\[default: the cores this process may use].",
+        help="CPU threads for the model \\[default: the cores this process may use, half of them beside decoders].",
     ),
 ]
 # The options that decide genres, shared by tag and inspect so that inspect decides as tag does.
