@@ -112,3 +112,17 @@ def test_importing_mtag_makes_openmp_wait_passively_before_torch_loads():
 
 def test_a_wait_policy_the_user_set_wins():
     assert python("import os, mtag; print(os.environ['OMP_WAIT_POLICY'])", OMP_WAIT_POLICY="active") == "active"
+
+
+def test_one_small_file_is_decoded_in_process_and_one_big_file_gets_a_decoder(monkeypatch):
+    """A 30 s clip pays more for starting a decode process than it saves; a long mix does not."""
+    import torch
+
+    from mtag.library.session import SINGLE_FILE_WORKER_BYTES, workers_for
+
+    cpu_device = torch.device("cpu")
+    monkeypatch.setattr(cpu, "available_cores", lambda: 2)
+    assert workers_for(1, None, cpu_device, largest_bytes=1_300_000) == 0
+    assert workers_for(1, None, cpu_device, largest_bytes=SINGLE_FILE_WORKER_BYTES) == 1
+    assert workers_for(12, None, cpu_device) == 2
+    assert workers_for(1, 3, cpu_device, largest_bytes=10**9) == 3  # asked for: as asked

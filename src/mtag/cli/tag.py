@@ -104,6 +104,7 @@ def tag_command(
             batch_size=batch_size,
             workers=workers,
             files=len(files),
+            largest_file_bytes=_largest_size(files),
             window=window,
             hop=hop,
             sample=sample,
@@ -202,6 +203,15 @@ def _check_table(taxonomy: Taxonomy, labels: Sequence[str], model: str) -> None:
 
 def _listed(labels: Sequence[str]) -> str:
     return ", ".join(repr(label) for label in labels[:4]) + (", ..." if len(labels) > 4 else "")
+
+
+def _largest_size(files: Sequence[Path]) -> int:
+    """The biggest file's size in bytes (an unreadable one counts 0: it fails later, with its reason)."""
+    sizes = [0]
+    for path in files:
+        with contextlib.suppress(OSError):
+            sizes.append(path.stat().st_size)
+    return max(sizes)
 
 
 def _print_change(report: TrackReport) -> None:
