@@ -6,7 +6,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from mtag.audio.windows import Window, WindowPlan
+from mtag.audio.windows import Window, WindowPlan, batched
 from mtag.cards import Framing
 from mtag.engine.results import Segment
 from mtag.nets.tagger import Tagger
@@ -22,17 +22,7 @@ def musicnn_plan(window_frames: int = 187, hop_frames: int | None = None) -> Win
 
 def score_windows(tagger: Tagger, windows: Iterable[Window], plan: WindowPlan, batch_size: int) -> Iterator[Segment]:
     """Score in-memory windows (not a file) in batches of equal length: one segment per window, in order."""
-    batch: list[Window] = []
-
-    def flush() -> Iterator[Segment]:
+    for batch in batched(windows, batch_size):
         scores = tagger.predict(np.stack([w.samples for w in batch]), frames=plan.window_frames)
         for window, row in zip(batch, scores):
             yield Segment(start=window.start, end=window.end, scores=row, padding=window.padding)
-
-    for window in windows:
-        if batch and (len(batch) == batch_size or window.samples.size != batch[0].samples.size):
-            yield from flush()
-            batch = []
-        batch.append(window)
-    if batch:
-        yield from flush()

@@ -165,6 +165,18 @@ def iter_windows(blocks: Iterable[np.ndarray], plan: WindowPlan) -> Iterator[Win
         yield _short_window(plan, buffer, stream.total)
 
 
+def batched(windows: Iterable[Window], size: int) -> Iterator[list[Window]]:
+    """Windows in order, grouped into lists of at most ``size`` that are all the same length (stackable)."""
+    batch: list[Window] = []
+    for window in windows:
+        if batch and (len(batch) == size or window.samples.size != batch[0].samples.size):
+            yield batch
+            batch = []
+        batch.append(window)
+    if batch:
+        yield batch
+
+
 def _window(plan: WindowPlan, index: int, padded_start: int, samples: np.ndarray) -> Window:
     first_frame = padded_start // plan.framing.hop
     return Window(

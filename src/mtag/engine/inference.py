@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 import torch
 
-from mtag.audio.windows import Window, WindowPlan
+from mtag.audio.windows import Window, WindowPlan, batched
 from mtag.engine.decoding import MIN_SECONDS, SILENCE_DBFS, Message, TrackJob, decode_track, file_windows
 from mtag.engine.memory import TRIM_EVERY_WINDOWS, release_free_memory
 from mtag.engine.plans import default_plan
@@ -213,17 +213,8 @@ class Engine:
         the input, ``--plot`` draws it): keeping every window's input from the
         first pass would hold a long file in memory, decoding again does not.
         """
-        batch: list[Window] = []
-        for window in file_windows(path, self.plan):
-            if batch and (len(batch) == self.batch_size or window.samples.size != batch[0].samples.size):
-                yield batch, self._features(batch)
-                batch = []
-            batch.append(window)
-        if batch:
-            yield batch, self._features(batch)
-
-    def _features(self, batch: list[Window]) -> torch.Tensor:
-        return self.tagger.features(np.stack([w.samples for w in batch]), frames=self.plan.window_frames)
+        for batch in batched(file_windows(path, self.plan), self.batch_size):
+            yield batch, self.tagger.features(np.stack([w.samples for w in batch]), frames=self.plan.window_frames)
 
 
 def analyse_file(

@@ -31,7 +31,6 @@ import torch
 from mtag.audio.windows import Window, WindowPlan
 from mtag.cards import MelSpec
 from mtag.decision import Decider
-from mtag.errors import UsageError
 from mtag.inspection.findings import span
 from mtag.inspection.genres import GenreView
 from mtag.nets.melspec import mel_edges
@@ -93,12 +92,8 @@ class Occlusion:
 
     def __init__(self, tagger: Tagger, genres: GenreView, plan: WindowPlan, decider: Decider) -> None:
         frontend = tagger.card.frontend
-        if not isinstance(frontend, MelSpec) or frontend.mel_bands is None:
-            raise UsageError(
-                f"--explain silences mel bands, and model {tagger.name} does not hear a mel spectrogram "
-                f"({frontend.kind})",
-                hint="leave out --explain, or inspect with a log-mel model",
-            )
+        if not isinstance(frontend, MelSpec) or frontend.mel_bands is None:  # the Inspector refuses it first
+            raise ValueError(f"occlusion silences mel bands; {tagger.name} hears {frontend.kind}")
         self.tagger = tagger
         self.genres = genres
         self.decider = decider

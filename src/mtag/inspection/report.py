@@ -206,16 +206,16 @@ class Inspector:
     def _replay(self, inspection: Inspection, decision: TrackDecision | None) -> None:
         """The second pass: occlusion scores and/or the spectrogram strip, batch by batch."""
         engine = self.session.engine
-        occlusion = Occlusion(engine.tagger, self.genres, engine.plan, self.session.decider)
-        strip = SpectrogramStrip(engine.plan, inspection.duration)
+        occlusion = Occlusion(engine.tagger, self.genres, engine.plan, self.session.decider) if self.explain else None
+        strip = SpectrogramStrip(engine.plan, inspection.duration) if self.spectrogram else None
         for windows, features in engine.feature_batches(inspection.path):
-            if self.explain:
+            if occlusion is not None:
                 occlusion.add(windows, features, engine.batch_size)
-            if self.spectrogram:
+            if strip is not None:
                 strip.add(windows, features)
-        if self.explain:
+        if occlusion is not None:
             inspection.explanation = occlusion.explain(decision.genres if decision else [])
-        if self.spectrogram:
+        if strip is not None:
             inspection.spectrogram = strip.image()
 
 

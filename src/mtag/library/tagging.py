@@ -28,7 +28,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +85,9 @@ class TrackReport:
     decision: TrackDecision | None = field(default=None, repr=False)  # scores and choices, for inspect
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        del data["decision"]
+        # Field by field, not asdict(): that would deep-copy the decision's arrays only to drop them.
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "decision"}
+        data["genres"] = list(self.genres)
         data["path"] = str(self.path)
         data["changes"] = {name: {"old": old, "new": new} for name, (old, new) in self.changes.items()}
         return data
