@@ -13,6 +13,7 @@ from rich.text import Text
 
 from mtag.errors import MtagError
 from mtag.text import json_text, printable
+from mtag.units import human_size  # noqa: F401  # re-exported: console.human_size
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -55,15 +56,3 @@ def print_json_line(obj: Any) -> None:
     """One JSON object per line on stdout, unwrapped, for pipes and ``jq``; valid UTF-8 whatever the file names."""
     sys.stdout.write(json_text(obj) + "\n")
     sys.stdout.flush()
-
-
-def human_size(n_bytes: int) -> str:
-    """1234567 -> '1.2 MB' (decimal units, as file managers show)."""
-    if n_bytes < 1000:
-        return f"{n_bytes} B"
-    size = n_bytes / 1000
-    for unit in ("kB", "MB"):
-        if size < 1000:
-            return f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"

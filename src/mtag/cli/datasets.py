@@ -27,3 +27,9 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
     for row in rows:
         table.add_row(str(row["name"]), str(row["title"]), str(row["labels"]), str(row["layout"]), str(row["license"]))
     console.out.print(table)
+
+
+# `mtag datasets fetch NAME --to DIR`: the command lives in mtag.cli.fetch, the work in mtag.data.fetch.
+from mtag.cli.fetch import fetch_command  # noqa: E402  # kept at the end so this block merges on its own
+
+datasets_app.command("fetch")(fetch_command)
