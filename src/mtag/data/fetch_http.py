@@ -47,6 +47,10 @@ class NetworkError(FetchError):
 class HTTPStatusError(NetworkError):
     """The server answered with an HTTP error status."""
 
+    def __init__(self, code: int, message: str, *, hint: str) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+
 
 class Progress(Protocol):
     """What a download reports: the CLI draws a bar on a terminal and plain lines elsewhere."""
@@ -79,8 +83,10 @@ def remote_size(url: str) -> int | None:
     try:
         with _open(Request(url, method="HEAD", headers=_headers())) as response:
             length = response.headers.get("Content-Length")
-    except HTTPStatusError:  # some servers refuse HEAD; the download itself will tell
-        return None
+    except HTTPStatusError as error:
+        if error.code in (405, 501):  # a server that does not do HEAD: the download itself will tell
+            return None
+        raise
     return int(length) if length and length.isdigit() else None
 
 
@@ -149,7 +155,9 @@ def _open(request: Request) -> http.client.HTTPResponse:
             error.close()
             raise _RangeDone(int(match.group(1)) if match else None) from None
         error.close()
-        raise HTTPStatusError(f"{url}: the server answered HTTP {error.code} {error.reason}", hint=_AGAIN) from None
+        raise HTTPStatusError(
+            error.code, f"{url}: the server answered HTTP {error.code} {error.reason}", hint=_AGAIN
+        ) from None
     except URLError as error:
         raise NetworkError(f"{url}: {_network_problem(url, error.reason)}", hint=_OFFLINE) from None
     except (TimeoutError, ConnectionError, ssl.SSLError) as error:
