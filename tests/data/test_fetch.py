@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mtag.cli.download_progress import PlainProgress
 from mtag.data import fetch, sources
 from mtag.data.fetch_archives import JoinedFile
 from mtag.data.sources import SOURCES, Item, Remote, Source
@@ -108,7 +109,8 @@ def test_fetch_downloads_verifies_extracts_and_names_the_data_dir(
     assert not (data_dir / "fma_test.zip").exists()  # extracted and recorded: the archive is gone
     assert not list(data_dir.glob("*.part"))
     assert f"--dataset fma --data-dir {data_dir}" in out
-    assert "SHA1 checksums published" in err
+    assert "SHA-1 checksums published" in err
+    assert "downloading fma_test.zip (" in err  # plain progress lines where stderr is not a terminal
 
 
 def test_a_second_fetch_downloads_nothing(
@@ -138,6 +140,39 @@ def test_a_cut_download_resumes_with_a_range_request(
     assert code == 0, err
     assert served.gets("fma_test.zip") == [None, "bytes=10000-"]
     _assert_extracted(tmp_path / "fma")
+
+
+def test_ctrl_c_keeps_the_partial_download_and_the_next_run_resumes(
+    tmp_path: Path, served: Served, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fma_like(monkeypatch, served)
+
+    def interrupt(self: object, n_bytes: int) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(PlainProgress, "advance", interrupt)
+        code, _, err = mtag(capsys, "datasets", "fetch", "test-fma", "--to", tmp_path)
+    part = tmp_path / "fma" / "fma_test.zip.part"
+    assert code == 130
+    assert "interrupted; run the same command again to resume" in err
+    kept = part.stat().st_size
+    assert kept > 0
+
+    assert mtag(capsys, "datasets", "fetch", "test-fma", "--to", tmp_path)[0] == 0
+    assert served.gets("fma_test.zip")[-1] == f"bytes={kept}-"
+    _assert_extracted(tmp_path / "fma")
+
+
+def test_an_unwritable_target_is_one_line(
+    tmp_path: Path, served: Served, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fma_like(monkeypatch, served)
+    (tmp_path / "fma").write_text("a file where the data folder should go")
+    code, _, err = mtag(capsys, "datasets", "fetch", "test-fma", "--to", tmp_path)
+    assert code == 1
+    assert len(err.strip().splitlines()) == 2  # the plan line, then the error
+    assert "mtag: error:" in err and "choose another --to" in err
 
 
 def test_a_server_without_range_support_restarts_from_zero_and_says_so(
@@ -175,7 +210,7 @@ def test_a_checksum_mismatch_keeps_the_bytes_and_says_what_to_do(
     code, _, err = mtag(capsys, "datasets", "fetch", "test-fma", "--to", tmp_path)
     data_dir = tmp_path / "fma"
     assert code == 1
-    assert "SHA1 mismatch" in err and "fma_test.zip.bad" in err and "delete fma_test.zip.bad and run again" in err
+    assert "SHA-1 mismatch" in err and "fma_test.zip.bad" in err and "delete fma_test.zip.bad and run again" in err
     assert (data_dir / "fma_test.zip.bad").read_bytes() == served.files["/fma_test.zip"]
     assert not (data_dir / "fma_test.zip").exists()
     assert not (data_dir / "fma_test").exists()  # nothing extracted from it
@@ -356,9 +391,6 @@ def test_the_published_fma_checksums_are_the_readme_s() -> None:
     }
     assert seen == {filename: ("sha1", digest) for filename, digest in expected.items()}
     assert sources.SOURCES["fma"] is sources.SOURCES["fma-small"]
-    assert all(
-        remote.url.startswith("https://")
-        for source in sources.SOURCES.values()
-        for item in source.items
-        for remote in item.parts
-    )
+    remotes = [remote for source in sources.SOURCES.values() for item in source.items for remote in item.parts]
+    assert all(remote.url.startswith("https://") for remote in remotes)
+    assert all(remote.checksum is None or remote.checksum[0] in sources.ALGORITHMS for remote in remotes)

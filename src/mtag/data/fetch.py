@@ -109,8 +109,18 @@ def plan(source: Source, to: Path) -> Plan:
 
 def run(fetch_plan: Plan, progress: Progress) -> None:
     """Download, verify and extract what ``fetch_plan`` lists; raises :class:`FetchError` with one line."""
-    data_dir = fetch_plan.data_dir
     _check_space(fetch_plan)
+    try:
+        _run(fetch_plan, progress)
+    except OSError as error:  # a folder that cannot be created or written: one line, not a traceback
+        raise FetchError(
+            f"{error.filename or fetch_plan.data_dir}: {error.strerror or error}",
+            hint="choose another --to, or fix the folder's permissions, and run again",
+        ) from None
+
+
+def _run(fetch_plan: Plan, progress: Progress) -> None:
+    data_dir = fetch_plan.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     for step in fetch_plan.todo:
         for pending in step.pending:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from urllib.request import Request, urlopen
 
 from mtag import __version__
-from mtag.data.sources import Remote
+from mtag.data.sources import ALGORITHMS, Remote
 from mtag.errors import MtagError
 
 CHUNK = 1024 * 1024
@@ -263,7 +263,7 @@ def _finish(remote: Remote, part: Path, target: Path, size: int, digest: hashlib
             bad = bad_path(target)
             os.replace(part, bad)
             raise FetchError(
-                f"{remote.url}: {algorithm.upper()} mismatch: got {actual}, the publisher lists {expected}"
+                f"{remote.url}: {ALGORITHMS[algorithm]} mismatch: got {actual}, the publisher lists {expected}"
                 f" ({size} bytes kept as {bad})",
                 hint=f"delete {bad.name} and run again to download it afresh; if it fails again the mirror"
                 " serves a different file",

@@ -29,8 +29,8 @@ from mtag.errors import UsageError
 
 ArchiveKind = Literal["zip", "tar.gz", "file"]
 
-#: Checksum algorithms ``hashlib`` names, as sources state them.
-ALGORITHMS = ("md5", "sha1", "sha256")
+#: ``hashlib`` names of the checksum algorithms sources state, and how people write them.
+ALGORITHMS = {"md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256"}
 
 _GIB = 1024**3
 _MIB = 1024**2
@@ -77,7 +77,7 @@ class Source:
         """How the download is checked, in the words the fetch line prints."""
         checksums = [remote.checksum for item in self.items for remote in item.parts]
         if checksums and all(checksums):
-            algorithms = sorted({checksum[0].upper() for checksum in checksums if checksum})
+            algorithms = sorted({ALGORITHMS[checksum[0]] for checksum in checksums if checksum})
             return f"{'/'.join(algorithms)} checksums published by the data set's authors"
         return "no published checksum: sizes checked against the server, and each zip member's CRC-32 on extraction"
 
