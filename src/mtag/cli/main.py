@@ -12,8 +12,8 @@ import typer
 
 from mtag import __version__, interrupts, logs
 from mtag.cli import console
-from mtag.cli.help import use_plain_help
 from mtag.cli.datasets import datasets_app
+from mtag.cli.help import use_plain_help
 from mtag.cli.history import runs_command, undo_command
 from mtag.cli.inspect import inspect_command
 from mtag.cli.models import models_app
