@@ -22,10 +22,23 @@ class TinyNet(nn.Module):
         super().__init__()
         self.linear = nn.Linear(2 * n_features, n_labels)
 
+    #: The linear layer can be replaced by a new head, as mtag train does with the real networks.
+    TRANSFER_POINTS = ("penultimate",)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))
+
+    def embed(self, x: torch.Tensor, point: str = "penultimate") -> torch.Tensor:
         if x.dim() == 2:  # a waveform: one feature per sample
             x = x.unsqueeze(-1)
-        return self.linear(torch.cat([x.mean(dim=1), x.amax(dim=1)], dim=1))
+        return torch.cat([x.mean(dim=1), x.amax(dim=1)], dim=1)
+
+    def head(self, embedding: torch.Tensor, point: str = "penultimate") -> torch.Tensor:
+        return self.linear(embedding)
+
+    @staticmethod
+    def head_modules(point: str = "penultimate") -> tuple[str, ...]:
+        return ("linear",)
 
 
 def make_model(

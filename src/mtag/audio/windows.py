@@ -22,9 +22,9 @@ A file with fewer frames than one window yields a single short chunk whose
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -88,6 +88,13 @@ class Window:
     frames: int  # real frames in ``samples``; below the plan's window when padded
     samples: np.ndarray  # float32, centre padding included
     padding: str | None = None
+
+
+W = TypeVar("W")
+
+
+def _own_samples(window: Window) -> np.ndarray:
+    return window.samples
 
 
 def _reflect(signal: np.ndarray, width: int, at_start: bool) -> np.ndarray:
@@ -165,11 +172,15 @@ def iter_windows(blocks: Iterable[np.ndarray], plan: WindowPlan) -> Iterator[Win
         yield _short_window(plan, buffer, stream.total)
 
 
-def batched(windows: Iterable[Window], size: int) -> Iterator[list[Window]]:
-    """Windows in order, grouped into lists of at most ``size`` that are all the same length (stackable)."""
-    batch: list[Window] = []
+def batched(windows: Iterable[W], size: int, samples: Callable[[Any], np.ndarray] = _own_samples) -> Iterator[list[W]]:
+    """Windows in order, grouped into lists of at most ``size`` that are all the same length (stackable).
+
+    ``samples`` finds a window's samples in an item that carries one (e.g. a
+    ``(track, window)`` pair), so callers batch whatever they track windows with.
+    """
+    batch: list[W] = []
     for window in windows:
-        if batch and (len(batch) == size or window.samples.size != batch[0].samples.size):
+        if batch and (len(batch) == size or samples(window).size != samples(batch[0]).size):
             yield batch
             batch = []
         batch.append(window)

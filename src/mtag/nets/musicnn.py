@@ -20,6 +20,9 @@ from mtag.nets.common import TF_BN_EPS, ConvReluBn, layer_widths
 TIMBRAL_KERNELS = ((7, 0.4), (7, 0.7))  # (frames, share of the mel bands)
 TEMPORAL_KERNELS = (128, 64, 32)  # frames, one band wide
 
+#: Transfer points (see ``embed``): the pooled mid-end features, or the dense layer's output.
+POOLED, PENULTIMATE = "pooled", "penultimate"
+
 
 class Musicnn(nn.Module):
     """Log-mel patches ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames."""
@@ -94,10 +97,34 @@ class Musicnn(nn.Module):
         return torch.cat(outputs, dim=1)
 
     def back_end(self, features: torch.Tensor) -> torch.Tensor:
+        """Pooled features through the dense layer to the logits."""
+        return self.head(self.pooled(features), POOLED)
+
+    def pooled(self, features: torch.Tensor) -> torch.Tensor:
         """Global max and mean over time, interleaved (max_0, mean_0, max_1, ...) as TF flattened them."""
-        pooled = torch.stack([features.amax(dim=2), features.mean(dim=2)], dim=2).flatten(1)
-        hidden = self.dense_bn(self.dense(self.dropout(self.pool_bn(pooled))).relu())
-        return self.classifier(self.dropout(hidden))
+        return torch.stack([features.amax(dim=2), features.mean(dim=2)], dim=2).flatten(1)
+
+    def penultimate(self, pooled: torch.Tensor) -> torch.Tensor:
+        """The dense layer's (normalised) activations: the 200 values the classifier reads."""
+        return self.dense_bn(self.dense(self.dropout(self.pool_bn(pooled))).relu())
 
     def forward(self, logmel: torch.Tensor) -> torch.Tensor:
         return self.back_end(self.mid_end(self.front_end(logmel)))
+
+    #: Where a new head can sit on the trained network (mtag.train.transfer); the first is the default.
+    TRANSFER_POINTS = (PENULTIMATE, POOLED)
+
+    def embed(self, logmel: torch.Tensor, point: str) -> torch.Tensor:
+        """The network's activations at a transfer ``point``: ``pooled`` or ``penultimate``."""
+        pooled = self.pooled(self.mid_end(self.front_end(logmel)))
+        return pooled if point == POOLED else self.penultimate(pooled)
+
+    def head(self, embedding: torch.Tensor, point: str) -> torch.Tensor:
+        """The layers after ``point``: ``embed`` then ``head`` is ``forward``."""
+        hidden = self.penultimate(embedding) if point == POOLED else embedding
+        return self.classifier(self.dropout(hidden))
+
+    @staticmethod
+    def head_modules(point: str) -> tuple[str, ...]:
+        """The submodules ``head`` uses at ``point``: what a new head re-initialises and trains."""
+        return ("pool_bn", "dense", "dense_bn", "classifier") if point == POOLED else ("classifier",)

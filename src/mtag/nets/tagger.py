@@ -14,6 +14,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 from safetensors.torch import load as load_safetensors
+from torch import nn
 
 from mtag.cards import SOFTMAX, ModelCard, read_weights
 from mtag.catalog import find_model
@@ -24,35 +25,45 @@ from mtag.nets.precision import autocast, resolve_precision
 from mtag.nets.registry import build_network
 
 
+def load_network(card: ModelCard) -> nn.Module:
+    """``card``'s network with its weights (checked against the card's digest) loaded."""
+    data = read_weights(card)  # refuses weights that are not the card's
+    try:
+        net = build_network(card.architecture, card.params)
+        state = load_safetensors(data)
+    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise ModelError(f"cannot load model {card.name!r}: {exc}", path=card.directory) from exc
+    # BatchNorm's step counter only matters for training with momentum=None;
+    # the converted weights rightly do not carry it.
+    counters = {k for k in net.state_dict() if k.endswith("num_batches_tracked")}
+    try:
+        missing, unexpected = net.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # a tensor of the wrong shape
+        raise ModelError(
+            f"weights do not fit architecture {card.architecture!r}: {exc}", path=card.weights_path
+        ) from exc
+    if set(missing) - counters or unexpected:
+        raise ModelError(
+            f"weights do not fit architecture {card.architecture!r}: "
+            f"missing {sorted(set(missing) - counters)[:3]}, unexpected {sorted(unexpected)[:3]}",
+            path=card.weights_path,
+        )
+    return net
+
+
 class Tagger:
     """Scores pre-padded sample chunks (see :mod:`mtag.audio.windows`) with one model."""
 
-    def __init__(self, card: ModelCard, device: torch.device, precision: str = "fp32") -> None:
+    def __init__(
+        self, card: ModelCard, device: torch.device, precision: str = "fp32", net: nn.Module | None = None
+    ) -> None:
+        """Load ``card``'s weights, or score with ``net`` as it is (a network being trained)."""
         self.card = card
         self.device = device
         self.labels = list(card.labels)
         self.precision = resolve_precision(precision, device)
-        data = read_weights(card)  # refuses weights that are not the card's
-        try:
-            net = build_network(card.architecture, card.params)
-            state = load_safetensors(data)
-        except (ValueError, TypeError, KeyError, RuntimeError) as exc:
-            raise ModelError(f"cannot load model {card.name!r}: {exc}", path=card.directory) from exc
-        # BatchNorm's step counter only matters for training with momentum=None;
-        # the converted weights rightly do not carry it.
-        counters = {k for k in net.state_dict() if k.endswith("num_batches_tracked")}
-        try:
-            missing, unexpected = net.load_state_dict(state, strict=False)
-        except RuntimeError as exc:  # a tensor of the wrong shape
-            raise ModelError(
-                f"weights do not fit architecture {card.architecture!r}: {exc}", path=card.weights_path
-            ) from exc
-        if set(missing) - counters or unexpected:
-            raise ModelError(
-                f"weights do not fit architecture {card.architecture!r}: "
-                f"missing {sorted(set(missing) - counters)[:3]}, unexpected {sorted(unexpected)[:3]}",
-                path=card.weights_path,
-            )
+        if net is None:
+            net = load_network(card)
         self.frontend = build_frontend(card.frontend).to(device).eval()
         self.net = net.to(device).eval()
 

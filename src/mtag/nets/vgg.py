@@ -54,9 +54,23 @@ class Vgg(nn.Module):
         self.classifier = nn.Linear(flat, n_labels)
         self.dropout = nn.Dropout(dropout)
 
+    #: Where a new head can sit (mtag.train.transfer): the flattened last conv block.
+    TRANSFER_POINTS = ("penultimate",)
+
     def forward(self, logmel: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(logmel, "penultimate"), "penultimate")
+
+    def embed(self, logmel: torch.Tensor, point: str = "penultimate") -> torch.Tensor:
+        """The flattened map the classifier reads."""
         x = self.input_bn(logmel.unsqueeze(1))
         for block, pool in zip(self.blocks, self.pools):
             x = self.block_dropout(pool(block(x)))
         # TensorFlow flattened (time, frequency, channel): NHWC, not torch's NCHW.
-        return self.classifier(self.dropout(x.permute(0, 2, 3, 1).flatten(1)))
+        return x.permute(0, 2, 3, 1).flatten(1)
+
+    def head(self, embedding: torch.Tensor, point: str = "penultimate") -> torch.Tensor:
+        return self.classifier(self.dropout(embedding))
+
+    @staticmethod
+    def head_modules(point: str = "penultimate") -> tuple[str, ...]:
+        return ("classifier",)
