@@ -25,6 +25,7 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".mp4": ("mp4", "aac"),
     ".aac": ("adts", "aac"),
     ".wav": ("wav", "pcm_s16le"),
+    ".au": ("au", "pcm_s16be"),  # Sun audio: GTZAN's original archive
     ".aif": ("aiff", "pcm_s16be"),
     ".aiff": ("aiff", "pcm_s16be"),
     ".aifc": ("aiff", "pcm_s16be"),
