@@ -61,10 +61,11 @@ def load(data_dir: Path | None, options: DatasetOptions) -> Dataset:
         relative = f"fma_{subset}/{track_id // 1000:03d}/{track_id:06d}.mp3"
         path = data_dir / relative
         labels = _labels(track, names)
-        if not path.is_file():
+        if not labels:  # not part of the labelled set: missing only if it could have been used
+            if path.is_file():
+                skipped.append(Skipped(path, "no genre in tracks.csv"))
+        elif not path.is_file():
             missing.append(relative)
-        elif not labels:
-            skipped.append(Skipped(path, "no genre in tracks.csv"))
         else:
             examples.append(Example(path, labels, SPLIT_NAMES[track["split"]], f"artist {track['artist']}"))
     split = OFFICIAL

@@ -24,11 +24,12 @@ from typing import Any
 from mtag.data.catalog import DATASETS
 from mtag.data.examples import Dataset, Example, Skipped
 from mtag.data.genres import GenreNames
-from mtag.data.layout import audio_files, require_folder
+from mtag.data.layout import require_folder
 from mtag.data.options import DatasetOptions
 from mtag.data.splits import choose_kind, resplit
 from mtag.errors import MtagError
 from mtag.index.store import Index
+from mtag.library.discover import discover
 from mtag.tags.formats import TagFile, TagValues, open_tags
 from mtag.taxonomy import merge_genres, split_genres
 
@@ -109,7 +110,7 @@ def _tracks(data_dir: Path | None, options: DatasetOptions) -> tuple[list[Path],
     """The files to read, the index's files that are gone, and the data set's root."""
     if not options.use_index:
         root = require_folder("library", data_dir, EXPECTED)
-        return audio_files(root), [], root
+        return discover([root]).files, [], root  # the formats mtag tags: a library's, not .au
     with Index.open(options.index_path, create=False) as index:
         known = [Path(p) for p in index.paths()]
     if data_dir is not None:
