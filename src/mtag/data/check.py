@@ -55,10 +55,9 @@ def missing_line(dataset: Dataset) -> str | None:
     """The one line on files the split lists but the folder lacks (None when none are missing)."""
     if not dataset.missing:
         return None
-    listed = len(dataset.missing) + len(dataset.examples)
     return (
-        f"missing {len(dataset.missing)} of the {listed} files of the {dataset.split} split"
-        f" (e.g. {dataset.missing[0]}); the rest are used"
+        f"missing {len(dataset.missing)} of the files the {dataset.split} split lists"
+        f" (e.g. {dataset.missing[0]}); the {len(dataset.examples)} found are used"
     )
 
 
