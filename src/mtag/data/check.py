@@ -47,7 +47,7 @@ def check_trainable(dataset: Dataset, min_train: int = MIN_TRAIN_TRACKS) -> None
     found = problems(dataset, min_train)
     if found:
         raise UsageError(
-            f"{dataset.name} ({dataset.split}) cannot be trained on: {'; '.join(found)}", hint=_hint(found)
+            f"{dataset.name} ({dataset.split}) cannot be trained on: {'; '.join(found)}", hint=_hint(dataset, found)
         )
 
 
@@ -123,7 +123,8 @@ def _named(counts: dict[str, int]) -> str:
     return shown + (f", ... ({len(counts)} labels)" if len(counts) > _NAMED else "")
 
 
-def _hint(found: list[str]) -> str:
-    if any("split" in reason for reason in found):
+def _hint(dataset: Dataset, found: list[str]) -> str:
+    """A partial copy or an empty split wants another split; a label short of tracks, more tracks or fewer labels."""
+    if dataset.missing or any("split" in reason for reason in found):
         return "choose --split random or --split folds, or point --data-dir at the whole data set"
     return "add tracks, or leave labels out (--labels; a library's --min-tracks)"
