@@ -48,40 +48,47 @@ def _names(value: str) -> str:
     return value
 
 
-def check_command(
-    name: Annotated[str, typer.Argument(help=f"The data set: {', '.join(DATASETS)}.", callback=_names)],
-    data_dir: Annotated[
-        Optional[Path], typer.Option("--data-dir", help="The folder holding the data set (see 'mtag datasets').")
-    ] = None,
-    split: Annotated[
-        Optional[str],
-        typer.Option("--split", help=f"{', '.join(SPLIT_KINDS)} \\[default: the data set's own, else random]."),
-    ] = None,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of a random or k-fold split.")] = 0,
-    folds: Annotated[int, typer.Option("--folds", min=2, help="Folds of --split folds.")] = 5,
-    fold: Annotated[int, typer.Option("--fold", min=1, help="The fold used as the test split (from 1).")] = 1,
-    labels: Annotated[
-        Optional[str], typer.Option("--labels", help="folder, library: only these labels, comma-separated.")
-    ] = None,
-    min_tracks: Annotated[
-        int, typer.Option("--min-tracks", min=1, help="library: leave out labels with fewer tracks.")
-    ] = 20,
-    subset: Annotated[
-        Optional[str], typer.Option("--subset", help=f"fma: {', '.join(FMA_SUBSETS)} \\[default: the smallest there].")
-    ] = None,
-    all_genres: Annotated[
-        bool, typer.Option("--all-genres", help="fma: every genre of a track (multi-label), not genre_top.")
-    ] = False,
-    from_index: Annotated[
-        bool, typer.Option("--from-index", help="library: the tracks mtag's index knows (under --data-dir if given).")
-    ] = False,
-    db: DbOption = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Threads opening files.")] = DEFAULT_PROBE_WORKERS,
-    as_json: JsonOption = False,
-    verbose: VerboseOption = False,
-) -> None:
-    """Check a data set folder: tracks per label and split, durations, missing and unreadable files."""
-    options = DatasetOptions(
+SplitOption = Annotated[
+    Optional[str],
+    typer.Option("--split", help=f"{', '.join(SPLIT_KINDS)} \\[default: the data set's own, else random]."),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of a random or k-fold split.")]
+FoldsOption = Annotated[int, typer.Option("--folds", min=2, help="Folds of --split folds.")]
+FoldOption = Annotated[int, typer.Option("--fold", min=1, help="The fold used as the test split (from 1).")]
+LabelsOption = Annotated[
+    Optional[str], typer.Option("--labels", help="folder, library: only these labels, comma-separated.")
+]
+MinTracksOption = Annotated[
+    int, typer.Option("--min-tracks", min=1, help="library: leave out labels with fewer tracks.")
+]
+SubsetOption = Annotated[
+    Optional[str], typer.Option("--subset", help=f"fma: {', '.join(FMA_SUBSETS)} \\[default: the smallest there].")
+]
+AllGenresOption = Annotated[
+    bool, typer.Option("--all-genres", help="fma: every genre of a track (multi-label), not genre_top.")
+]
+FromIndexOption = Annotated[
+    bool, typer.Option("--from-index", help="library: the tracks mtag's index knows (under --data-dir if given).")
+]
+DataDirOption = Annotated[
+    Optional[Path], typer.Option("--data-dir", help="The folder holding the data set (see 'mtag datasets').")
+]
+
+
+def dataset_options(
+    split: str | None = None,
+    seed: int = 0,
+    folds: int = 5,
+    fold: int = 1,
+    labels: str | None = None,
+    min_tracks: int = 20,
+    subset: str | None = None,
+    all_genres: bool = False,
+    from_index: bool = False,
+    db: Path | None = None,
+) -> DatasetOptions:
+    """The data set options from the command line's flags (shared with any command that loads a data set)."""
+    return DatasetOptions(
         split=split,
         seed=seed,
         folds=folds,
@@ -93,6 +100,27 @@ def check_command(
         use_index=from_index,
         index_path=db,
     )
+
+
+def check_command(
+    name: Annotated[str, typer.Argument(help=f"The data set: {', '.join(DATASETS)}.", callback=_names)],
+    data_dir: DataDirOption = None,
+    split: SplitOption = None,
+    seed: SeedOption = 0,
+    folds: FoldsOption = 5,
+    fold: FoldOption = 1,
+    labels: LabelsOption = None,
+    min_tracks: MinTracksOption = 20,
+    subset: SubsetOption = None,
+    all_genres: AllGenresOption = False,
+    from_index: FromIndexOption = False,
+    db: DbOption = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Threads opening files.")] = DEFAULT_PROBE_WORKERS,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Check a data set folder: tracks per label and split, durations, missing and unreadable files."""
+    options = dataset_options(split, seed, folds, fold, labels, min_tracks, subset, all_genres, from_index, db)
     dataset = load_dataset(name, data_dir, options)
     found = _audit(dataset, workers)
     usable = without_unreadable(dataset, found)
