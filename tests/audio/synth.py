@@ -31,6 +31,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     ".wma": ("asf", "wmav2"),
     ".asf": ("asf", "wmav2"),
 }
+#: Formats mtag decodes but does not tag (so not in FORMATS, which the tag tests take as taggable):
+#: Sun audio, the format of GTZAN's original archive.
+DECODE_ONLY: dict[str, tuple[str, str]] = {".au": ("au", "pcm_s16be")}
 
 
 def tone(
@@ -78,7 +81,7 @@ def write_blocks(
     ``metadata`` are container tags as FFmpeg names them ("title", "genre"):
     in a WAV file, FFmpeg writes them as a RIFF INFO list.
     """
-    fmt, default_codec = FORMATS[path.suffix.lower()]
+    fmt, default_codec = {**FORMATS, **DECODE_ONLY}[path.suffix.lower()]
     codec = codec or default_codec
     sample_fmt = _sample_format(codec)
     layout = {1: "mono", 2: "stereo"}.get(channels, f"{channels}c")

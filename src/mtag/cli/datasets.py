@@ -6,10 +6,12 @@ import typer
 from rich.table import Table
 
 from mtag.cli import console
+from mtag.cli.datasets_check import check_command
 from mtag.cli.options import JsonOption, VerboseOption
 from mtag.data.catalog import DATASETS
 
 datasets_app = typer.Typer(help="List the data sets mtag reads; check or fetch one.", no_args_is_help=False)
+datasets_app.command("check")(check_command)
 
 
 @datasets_app.callback(invoke_without_command=True)

@@ -257,6 +257,10 @@ class Index:
 
     # Tracks ---------------------------------------------------------------
 
+    def paths(self) -> list[str]:
+        """Every file the index has a row for, sorted: the tracks a data set of the user's library starts from."""
+        return sorted(path_from_db(row[0]) for row in self.db.execute("SELECT path FROM tracks"))
+
     def is_current(self, path: str | os.PathLike[str], size: int, mtime_ns: int, analysis_key: str) -> bool:
         """Whether the file needs no work: analysed with this key, unchanged since, and not to be retried.
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,9 +26,9 @@ from mtag.audio.decode import SUPPORTED_EXTENSIONS, special_kind
 from mtag.errors import UsageError
 
 
-def is_audio_name(path: Path) -> bool:
-    """An extension mtag decodes, on a name that is not hidden."""
-    return path.suffix.lower() in SUPPORTED_EXTENSIONS and not path.name.startswith(".")
+def is_audio_name(path: Path, extensions: Collection[str] = SUPPORTED_EXTENSIONS) -> bool:
+    """An extension mtag decodes (or one of ``extensions``), on a name that is not hidden."""
+    return path.suffix.lower() in extensions and not path.name.startswith(".")
 
 
 @dataclass
@@ -39,12 +39,12 @@ class Discovery:
     special: Counter[str] = field(default_factory=Counter)  # kind (see special_kind) -> count
 
 
-def _walk(folder: Path, special: Counter[str]) -> Iterator[Path]:
+def _walk(folder: Path, special: Counter[str], extensions: Collection[str]) -> Iterator[Path]:
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(root, name)
-            if not is_audio_name(path):
+            if not is_audio_name(path, extensions):
                 continue
             try:
                 kind = special_kind(os.stat(path).st_mode)  # follows a symlink: what it points to counts
@@ -56,8 +56,11 @@ def _walk(folder: Path, special: Counter[str]) -> Iterator[Path]:
                 special[kind] += 1
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
+def discover(paths: Iterable[str | os.PathLike[str]], extensions: Collection[str] = SUPPORTED_EXTENSIONS) -> Discovery:
     """Every audio file named or under a named folder, absolute, sorted, each once.
+
+    ``extensions`` widens what a folder walk takes: data sets ship formats
+    (GTZAN's Sun ``.au``) that the decoder reads but mtag cannot tag.
 
     A path that does not exist is a usage error: it is almost always a typo,
     and tagging the rest silently would hide it.  A file named explicitly is
@@ -70,7 +73,7 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Discovery:
         if not path.exists():
             raise UsageError("no such file or folder", path=path, hint="check the path")
         if path.is_dir():
-            found.update(dict.fromkeys(_absolute(p) for p in _walk(path, special)))
+            found.update(dict.fromkeys(_absolute(p) for p in _walk(path, special, extensions)))
         else:
             found[_absolute(path)] = None
     return Discovery(sorted(found), special)
