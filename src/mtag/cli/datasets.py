@@ -7,11 +7,13 @@ from rich.table import Table
 
 from mtag.cli import console
 from mtag.cli.datasets_check import check_command
+from mtag.cli.fetch import fetch_command
 from mtag.cli.options import JsonOption, VerboseOption
 from mtag.data.catalog import DATASETS
 
 datasets_app = typer.Typer(help="List the data sets mtag reads; check or fetch one.", no_args_is_help=False)
 datasets_app.command("check")(check_command)
+datasets_app.command("fetch")(fetch_command)
 
 
 @datasets_app.callback(invoke_without_command=True)
@@ -29,9 +31,3 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
     for row in rows:
         table.add_row(str(row["name"]), str(row["title"]), str(row["labels"]), str(row["layout"]), str(row["license"]))
     console.out.print(table)
-
-
-# `mtag datasets fetch NAME --to DIR`: the command lives in mtag.cli.fetch, the work in mtag.data.fetch.
-from mtag.cli.fetch import fetch_command  # noqa: E402  # kept at the end so this block merges on its own
-
-datasets_app.command("fetch")(fetch_command)
