@@ -14,14 +14,27 @@ label, a label with too few training tracks) or the folder is not the layout.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from mtag.cli import console
+from mtag.cli.dataset_options import (
+    AllGenresOption,
+    DataDirOption,
+    FoldOption,
+    FoldsOption,
+    FromIndexOption,
+    LabelsOption,
+    MinTracksOption,
+    SeedOption,
+    SplitOption,
+    SubsetOption,
+    dataset_options,
+    known_dataset,
+)
 from mtag.cli.options import DbOption, JsonOption, VerboseOption
 from mtag.data.catalog import DATASETS
 from mtag.data.check import (
@@ -36,74 +49,13 @@ from mtag.data.check import (
 )
 from mtag.data.examples import SPLITS, Dataset
 from mtag.data.load import load_dataset
-from mtag.data.options import FMA_SUBSETS, SPLIT_KINDS, DatasetOptions
 from mtag.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 _SHOWN_MISSING = 20  # missing files listed in --json
 
 
-def _names(value: str) -> str:
-    if value not in DATASETS:
-        raise typer.BadParameter(f"unknown data set {value!r}; known: {', '.join(DATASETS)}")
-    return value
-
-
-SplitOption = Annotated[
-    Optional[str],
-    typer.Option("--split", help=f"{', '.join(SPLIT_KINDS)} \\[default: the data set's own, else random]."),
-]
-SeedOption = Annotated[int, typer.Option("--seed", help="Seed of a random or k-fold split.")]
-FoldsOption = Annotated[int, typer.Option("--folds", min=2, help="Folds of --split folds.")]
-FoldOption = Annotated[int, typer.Option("--fold", min=1, help="The fold used as the test split (from 1).")]
-LabelsOption = Annotated[
-    Optional[str], typer.Option("--labels", help="folder, library: only these labels, comma-separated.")
-]
-MinTracksOption = Annotated[
-    int, typer.Option("--min-tracks", min=1, help="library: leave out labels with fewer tracks.")
-]
-SubsetOption = Annotated[
-    Optional[str], typer.Option("--subset", help=f"fma: {', '.join(FMA_SUBSETS)} \\[default: the smallest there].")
-]
-AllGenresOption = Annotated[
-    bool, typer.Option("--all-genres", help="fma: every genre of a track (multi-label), not genre_top.")
-]
-FromIndexOption = Annotated[
-    bool, typer.Option("--from-index", help="library: the tracks mtag's index knows (under --data-dir if given).")
-]
-DataDirOption = Annotated[
-    Optional[Path], typer.Option("--data-dir", help="The folder holding the data set (see 'mtag datasets').")
-]
-
-
-def dataset_options(
-    split: str | None = None,
-    seed: int = 0,
-    folds: int = 5,
-    fold: int = 1,
-    labels: str | None = None,
-    min_tracks: int = 20,
-    subset: str | None = None,
-    all_genres: bool = False,
-    from_index: bool = False,
-    db: Path | None = None,
-) -> DatasetOptions:
-    """The data set options from the command line's flags (shared with any command that loads a data set)."""
-    return DatasetOptions(
-        split=split,
-        seed=seed,
-        folds=folds,
-        fold=fold,
-        labels=tuple(label.strip() for label in (labels or "").split(",") if label.strip()),
-        min_tracks=min_tracks,
-        fma_subset=subset,
-        fma_all_genres=all_genres,
-        use_index=from_index,
-        index_path=db,
-    )
-
-
 def check_command(
-    name: Annotated[str, typer.Argument(help=f"The data set: {', '.join(DATASETS)}.", callback=_names)],
+    name: Annotated[str, typer.Argument(help=f"The data set: {', '.join(DATASETS)}.", callback=known_dataset)],
     data_dir: DataDirOption = None,
     split: SplitOption = None,
     seed: SeedOption = 0,
