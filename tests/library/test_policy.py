@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from mtag.errors import UsageError
-from mtag.library.policy import MODES, new_value
+from mtag.library.policy import MODES, new_names, new_value
 from mtag.tags import TagValues
 
 SEP = "; "
@@ -107,3 +107,19 @@ def test_append_that_adds_nothing_leaves_the_value_exactly_as_written():
     assert new_value("append", ["Rock;Classic Rock"], ["Classic Rock", "rock"], SEP) is None
     assert new_value("append", ["Rock,Pop"], ["Pop"], SEP) is None
     assert new_value("append", ["Rock;Classic Rock"], ["Punk"], SEP) == ["Rock; Classic Rock; Punk"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "existing", "expected"),
+    [
+        ("keep", [], ["Rock", "Jazz"]),
+        ("keep", ["Blues"], None),
+        ("replace", ["Blues"], ["Rock", "Jazz"]),
+        ("replace", ["Rock", "Jazz"], None),  # the same list: no change, though new_value's one value differs
+        ("append", ["Blues", "rock"], ["Blues", "rock", "Jazz"]),
+        ("append", ["Rock/Pop"], ["Rock/Pop", "Jazz"]),  # a user's own value stays whole; its Rock is known
+        ("append", ["Jazz", "Rock"], None),
+    ],
+)
+def test_a_list_field_follows_the_same_modes(mode, existing, expected):
+    assert new_names(mode, existing, ["Rock", "Jazz"], SEP) == expected

@@ -55,3 +55,17 @@ def new_value(
         names = merge_genres(old_names, added)
     value = [join_genres(names, separator)]
     return None if value == list(existing) else value
+
+
+def new_names(mode: str, existing: Sequence[str], names: Sequence[str], separator: str) -> list[str] | None:
+    """:func:`new_value` for a field that holds a list of names (beets' ``genres``): the new list, or ``None``.
+
+    The same rules, so ``beet mtag`` and ``mtag tag`` agree; the one joined
+    value is split back into names with ``separator``, and a list that comes
+    out as it was (["Rock", "Jazz"] decided over ["Rock", "Jazz"]) is no change.
+    """
+    value = new_value(mode, existing, names, separator)
+    if value is None:
+        return None
+    result = split_genres(value[0], separator)
+    return None if result == list(existing) else result
