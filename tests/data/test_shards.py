@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import socket
 from pathlib import Path
 
@@ -112,6 +113,16 @@ def test_a_damaged_shard_is_ignored_with_a_warning(tmp_path: Path, caplog: pytes
         reopened = ShardStore(tmp_path)
     assert "a" not in reopened and "b" in reopened
     assert "damaged cache shard" in caplog.text and damaged.name in caplog.text
+
+
+def test_a_store_pickles_without_its_data(tmp_path: Path) -> None:
+    store = ShardStore(tmp_path)
+    with store.writer() as writer:
+        writer.add("a", embeddings(1, rows=2000))  # 800 KB
+    store.get("a")  # mapped
+    copy = pickle.loads(pickle.dumps(store))  # what a spawned data-loader worker receives
+    assert len(pickle.dumps(store)) < 10_000
+    np.testing.assert_array_equal(copy.get("a"), store.get("a"))
 
 
 def test_a_missing_folder_is_an_empty_store(tmp_path: Path) -> None:

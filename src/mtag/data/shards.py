@@ -133,6 +133,12 @@ class ShardStore:
         self._maps: OrderedDict[Path, np.memmap[Any, Any]] = OrderedDict()
         self.refresh()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the index, not the maps: a data-loader worker process re-maps the shards it reads."""
+        state = self.__dict__.copy()
+        state["_maps"] = OrderedDict()
+        return state
+
     def refresh(self) -> None:
         """Pick up shards closed since (by this process's writers, or by another process)."""
         if not self.folder.is_dir():
