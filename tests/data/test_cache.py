@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import multiprocessing
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -141,6 +142,23 @@ def test_a_killed_build_resumes_where_it_stopped(clips: list[Path], root: Path, 
     cache = build(clips, root, progress=lambda done, total: calls.append((done, total)))
     assert decodes == clips[2:]  # only the rest
     assert calls == [(2, 5), (3, 5), (4, 5), (5, 5)]
+    for index, path in enumerate(clips):
+        assert_stored(cache.audio(index), load_audio(path, RATE))
+
+
+def test_a_build_killed_with_workers_stops_them_and_resumes(clips: list[Path], root: Path, decodes: list[Path]) -> None:
+    def kill_after_two(done: int, total: int) -> None:
+        if done == 2:
+            raise Killed
+
+    try:
+        build_audio_cache(clips, RATE, root=root, workers=2, progress=kill_after_two)
+    except Killed:  # while the caller still holds the traceback (and so the build's frames)
+        assert multiprocessing.active_children() == []  # no decoder left running behind its back
+    else:
+        pytest.fail("the build was not interrupted")
+    cache = build(clips, root)
+    assert len(decodes) == 3  # the two stored before the kill are kept
     for index, path in enumerate(clips):
         assert_stored(cache.audio(index), load_audio(path, RATE))
 

@@ -48,6 +48,7 @@ import hashlib
 import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -249,9 +250,10 @@ def build_audio_cache(
         count = available_cores() if workers is None else workers
         jobs = [CacheJob(indices[0], Path(paths[indices[0]]), sample_rate) for indices in todo.values()]
         build = _Build(store, keys, failures, todo, progress, done, total)
-        with store.writer() as writer:
+        # closing(): the workers stop before the exception leaves (a generator held by a traceback is not closed)
+        with store.writer() as writer, closing(_decoded(jobs, min(count, len(jobs)))) as messages:
             try:
-                build.run(writer, _decoded(jobs, min(count, len(jobs))))
+                build.run(writer, messages)
             except CacheFullError as error:
                 raise build.full(error) from None
     return AudioCache(store, keys, sample_rate, failures)
