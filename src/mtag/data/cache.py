@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import os
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -316,7 +316,7 @@ class _Build:
         return CacheFullError(error.folder, max(error.needed, round(per_file * len(left))), files_left=len(left))
 
 
-def _decoded(jobs: Sequence[CacheJob], workers: int) -> Iterator[Message]:
+def _decoded(jobs: Sequence[CacheJob], workers: int) -> Generator[Message, None, None]:
     """Every job's messages: from ``workers`` decode processes (the engine's pool), or in-process for 0."""
     if workers == 0:
         for job in jobs:
