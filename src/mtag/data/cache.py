@@ -36,10 +36,10 @@ of changed files stay behind in their shards until the cache is cleared.
 Failures (unreadable, empty) are not cached: a file fixed since is picked up.
 
 **Speed** (``benchmarks/cache_speed.py``): the 93 GTZAN clips of
-``../shared/datasets/gtzan-mini`` (2,793 s) at 16 kHz in 5.7 s with the
-default 2 workers on 2 cores, 491x realtime, with other programs keeping the
-load average at 3.5; peak RSS 57 MB (main) and 62 MB (each worker); 85 MB on
-disk; 4 ms to rebuild when everything is cached.
+``../shared/datasets/gtzan-mini`` (2,793 s) at 16 kHz with the default 2
+workers on 2 cores shared with other programs: 3.1 s (913x realtime) at a
+load average of 1.5, 5.7 s (491x) at 3.5; peak RSS 57 MB (main) and 62 MB
+(each worker); 85 MB on disk; 2-4 ms to rebuild when everything is cached.
 """
 
 from __future__ import annotations
