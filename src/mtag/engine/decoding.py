@@ -55,11 +55,13 @@ class TrackJob:
 
 @dataclass
 class Message:
-    """Worker -> inference loop.  ``kind`` is ``windows``, ``done`` or ``failed``."""
+    """Worker -> inference loop.  ``kind`` is ``windows``, ``done`` or ``failed``
+    (``samples`` for the training cache's workers, which send the decoded signal itself)."""
 
     key: int
     kind: str
     windows: list[Window] = field(default_factory=list)
+    samples: np.ndarray | None = None  # a stretch of the decoded signal, for ``samples`` messages
     duration: float = 0.0
     level_dbfs: float = -math.inf
     error: str | None = None  # what went wrong, for ``failed`` (the loop adds the path)

@@ -26,15 +26,15 @@ import os
 import queue
 import signal
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
 from multiprocessing.connection import wait as wait_for
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, Protocol
 
 from mtag import logs
-from mtag.engine.decoding import Message, TrackJob, decode_track
+from mtag.engine.decoding import Message, decode_track
 
 #: Result-queue capacity per worker: enough to keep the model fed while a
 #: worker opens its next file, small enough to bound memory (~800 KB a message).
@@ -47,8 +47,20 @@ _STOP = None
 _IDLE = -1  # a worker's ``current`` between tracks
 
 
-def _serve(jobs: Any, results: Any, current: Any) -> None:
-    """Worker body: decode jobs until the stop sentinel arrives, keeping the key of the track in hand in ``current``.
+class Job(Protocol):
+    """What a pool decodes: anything picklable with an integer ``key`` (a :class:`TrackJob`, a cache job)."""
+
+    @property
+    def key(self) -> int: ...
+
+
+#: What a worker does with one job: the engine's window decoding by default.  Any module-level
+#: function (spawned workers import it by name) that yields messages ending in one ``done`` or ``failed``.
+Work = Callable[[Any], Iterable[Message]]
+
+
+def _serve(jobs: Any, results: Any, current: Any, work: Work = decode_track) -> None:
+    """Worker body: run ``work`` on jobs until the stop sentinel, keeping the key of the job in hand in ``current``.
 
     Ctrl-C reaches the whole process group; the main process handles it and
     stops the workers, so a worker ignores it instead of printing a traceback.
@@ -58,7 +70,7 @@ def _serve(jobs: Any, results: Any, current: Any) -> None:
     orphaned = partial(_release_semaphores, jobs, results)
     while (job := _patiently(partial(jobs.get, timeout=POLL_SECONDS), orphaned)) is not _STOP:
         current.value = job.key
-        for message in decode_track(job):
+        for message in work(job):
             _patiently(partial(results.put, message, timeout=POLL_SECONDS), orphaned)
         current.value = _IDLE
 
@@ -135,7 +147,7 @@ class _Worker:
     jobs: Any
     results: Any
     current: Any  # shared int: key of the track being decoded, or _IDLE
-    assigned: dict[int, TrackJob] = field(default_factory=dict)  # given to it, not yet done or failed; in order
+    assigned: dict[int, Job] = field(default_factory=dict)  # given to it, not yet done or failed; in order
 
 
 class WorkerPool:
@@ -143,10 +155,13 @@ class WorkerPool:
 
     A worker that dies mid-track costs only that track: it is reported failed
     and a new worker takes its place (and the tracks queued for the dead one).
+    ``work`` is what the workers do with a job: the engine's :func:`decode_track`
+    unless another part of mtag (the training cache) decodes to something else.
     """
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, work: Work = decode_track) -> None:
         self._context = multiprocessing.get_context("spawn")
+        self._work = work
         self._workers: list[_Worker] = []
         self._pending: deque[Message] = deque()  # messages recovered from dead workers, and their crash reports
         self._turn = 0  # round robin over the workers' queues
@@ -157,7 +172,7 @@ class WorkerPool:
         context = self._context
         jobs, results = context.Queue(), context.Queue(maxsize=QUEUE_MESSAGES_PER_WORKER)
         current = context.RawValue("q", _IDLE)
-        process = context.Process(target=_serve, args=(jobs, results, current), daemon=True)
+        process = context.Process(target=_serve, args=(jobs, results, current, self._work), daemon=True)
         process.start()
         # Only the worker writes results.  With this process's copy of the pipe's write end closed,
         # a worker that dies half way through a message leaves an end of file, not a read that never returns.
@@ -166,10 +181,10 @@ class WorkerPool:
         self._workers.append(worker)
         return worker
 
-    def submit(self, job: TrackJob) -> None:
+    def submit(self, job: Job) -> None:
         self._assign(min(self._workers, key=lambda worker: len(worker.assigned)), job)
 
-    def _assign(self, worker: _Worker, job: TrackJob) -> None:
+    def _assign(self, worker: _Worker, job: Job) -> None:
         worker.assigned[job.key] = job
         worker.jobs.put(job)
 

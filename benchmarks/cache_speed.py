@@ -1,0 +1,62 @@
+"""How fast the training audio cache builds, what it costs in memory and disk, and how fast a rebuild is.
+
+Usage: python benchmarks/cache_speed.py [DATA_DIR] [--workers N]
+
+Builds the cache of every audio file under DATA_DIR (default
+``../shared/datasets/gtzan-mini``: 93 real FLAC clips, 2,790 s at 22,050 Hz)
+at 16,000 Hz, musicnn's rate, into a temporary folder, with the default
+workers (one decode process per available core) unless ``--workers`` says
+otherwise.  Reports the build's speed in x realtime, the peak RSS of the main
+process and of the largest worker, the bytes on disk, and the time of a
+second build when everything is cached.  The machine's load average is
+printed too: figures from a shared machine are only comparable at equal load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from mtag.audio.decode import SUPPORTED_EXTENSIONS
+from mtag.cpu import available_cores
+from mtag.data.cache import build_audio_cache
+from mtag.data.shards import human_bytes
+
+RATE = 16000
+
+
+def main() -> None:
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "gtzan-mini"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", nargs="?", type=Path, default=default)
+    parser.add_argument("--workers", type=int, default=None, help="decode processes (default: one per core)")
+    args = parser.parse_args()
+    paths = sorted(p for p in args.data_dir.rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS)
+    workers = available_cores() if args.workers is None else args.workers
+    print(f"{len(paths)} files under {args.data_dir}; {workers} worker(s) on {available_cores()} core(s)")
+    print(f"load average before: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory(prefix="mtag-cache-bench-") as folder:
+        started = time.perf_counter()
+        cache = build_audio_cache(paths, RATE, root=Path(folder), workers=args.workers)
+        seconds = time.perf_counter() - started
+        audio = sum(cache.duration(i) for i in range(len(cache)))
+        started = time.perf_counter()
+        build_audio_cache(paths, RATE, root=Path(folder), workers=args.workers)
+        rebuild = time.perf_counter() - started
+        on_disk = cache.store.nbytes()
+    main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    worker_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    print(f"build: {seconds:.2f} s for {audio:,.0f} s of audio = {audio / seconds:.0f}x realtime")
+    print(f"failures: {len(cache.failures)}")
+    print(f"on disk: {human_bytes(on_disk)} ({on_disk / audio / RATE:.3f} bytes a sample)")
+    print(f"peak RSS: main {human_bytes(main_rss)}, largest worker {human_bytes(worker_rss)}")
+    print(f"rebuild with everything cached: {rebuild * 1000:.0f} ms")
+    print(f"load average after: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
