@@ -18,6 +18,7 @@ from mtag.cli.history import runs_command, undo_command
 from mtag.cli.inspect import inspect_command
 from mtag.cli.models import models_app
 from mtag.cli.tag import tag_command
+from mtag.cli.train import train_command
 from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED, MtagError
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.command("tag")(tag_command)
 app.command("undo")(undo_command)
 app.command("runs")(runs_command)
 app.command("inspect")(inspect_command)
+app.command("train")(train_command)
 app.add_typer(models_app, name="models")
 app.add_typer(datasets_app, name="datasets")
 use_plain_help(app)

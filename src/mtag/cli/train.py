@@ -1,0 +1,207 @@
+"""``mtag train``: train a tagger on a data set; the result is a model like the shipped ones."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from mtag.cli import console
+from mtag.cli.dataset_options import (
+    AllGenresOption,
+    DataDirOption,
+    DatasetNameOption,
+    FoldOption,
+    FoldsOption,
+    FromIndexOption,
+    LabelsOption,
+    MinTracksOption,
+    SplitOption,
+    SubsetOption,
+    dataset_options,
+)
+from mtag.cli.options import DbOption, DeviceOption, JsonOption, PrecisionOption, VerboseOption, _complete_model
+from mtag.cli.train_view import TrainView
+from mtag.errors import UsageError
+
+if TYPE_CHECKING:
+    from mtag.train.run import TrainResult
+
+DEFAULT_BASE = "musicnn-msd"  # mtag.train.settings.DEFAULT_BASE, without importing torch for --help
+
+
+def train_command(
+    dataset: DatasetNameOption,
+    data_dir: DataDirOption = None,
+    split: SplitOption = None,
+    folds: FoldsOption = 5,
+    fold: FoldOption = 1,
+    labels: LabelsOption = None,
+    min_tracks: MinTracksOption = 20,
+    subset: SubsetOption = None,
+    all_genres: AllGenresOption = False,
+    from_index: FromIndexOption = False,
+    db: DbOption = None,
+    base: Annotated[
+        str,
+        typer.Option("--from", help="The installed model to start from.", autocompletion=_complete_model),
+    ] = DEFAULT_BASE,
+    freeze: Annotated[
+        bool,
+        typer.Option(
+            "--freeze/--fine-tune",
+            help="Train only a new head on the frozen network (minutes on a CPU), or fine-tune all of it.",
+        ),
+    ] = True,
+    point: Annotated[
+        Optional[str],
+        typer.Option("--point", help="Where the new head sits: penultimate or pooled \\[default: penultimate]."),
+    ] = None,
+    epochs: Annotated[
+        Optional[int], typer.Option("--epochs", min=1, help="Most epochs \\[default: 60 frozen, 20 fine-tuning].")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Examples per step.")] = 32,
+    lr: Annotated[
+        Optional[float], typer.Option("--lr", help="Learning rate \\[default: 1e-3 frozen, 3e-4 fine-tuning].")
+    ] = None,
+    segment: Annotated[
+        Optional[float],
+        typer.Option("--segment", help="Fine-tuning: seconds per training segment \\[default: the model's window]."),
+    ] = None,
+    balance: Annotated[
+        str,
+        typer.Option(
+            "--balance",
+            help="Rare labels: weights (class-weighted loss), sampler (balanced draws), none, or auto "
+            "(weights for one label per track, none for multi-label).",
+        ),
+    ] = "auto",
+    patience: Annotated[
+        int, typer.Option("--patience", min=1, help="Stop after this many epochs without a better validation figure.")
+    ] = 10,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seeds the split and the training: a CPU run repeats exactly.")
+    ] = 0,
+    name: Annotated[
+        Optional[str], typer.Option("--name", help="The new model's name \\[default: <data set>-<--from>].")
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--out", help="Folder to write the model into \\[default: $XDG_DATA_HOME/mtag/models].", file_okay=False
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a model (or an unfinished run) of that name.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a killed or interrupted run of that name.")
+    ] = False,
+    device: DeviceOption = "auto",
+    precision: PrecisionOption = "auto",
+    workers: Annotated[
+        Optional[int], typer.Option("--workers", min=0, help="Decoding processes for the cache \\[default: the cores].")
+    ] = None,
+    cache_dir: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--cache-dir", help="Cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].", file_okay=False
+        ),
+    ] = None,
+    gpus: Annotated[
+        Optional[int], typer.Option("--gpus", min=2, help="Train on N GPUs of this machine (starts torchrun).")
+    ] = None,
+    as_json: JsonOption = False,
+    verbose: VerboseOption = False,
+) -> None:
+    """Train a tagger on a data set, starting from an installed model; it is then a model like the others.
+
+    By default a new head for the data set's labels is trained on the frozen
+    musicnn-msd network: minutes on a laptop CPU.  The model goes into your
+    model folder, so 'mtag tag --model NAME' and 'mtag inspect --model NAME'
+    use it; 'mtag models' lists it with its test figures.
+    """
+    if gpus is not None:
+        _relaunch_with_torchrun(gpus)
+    from mtag.data.check import check_trainable
+    from mtag.data.load import load_dataset
+    from mtag.train.run import TrainRequest, train
+    from mtag.train.settings import TrainSettings
+
+    options = dataset_options(split, seed, folds, fold, labels, min_tracks, subset, all_genres, from_index, db)
+    loaded = load_dataset(dataset, data_dir, options)
+    check_trainable(loaded)
+    settings = TrainSettings(
+        base=base,
+        freeze=freeze,
+        point=point,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        segment=segment,
+        balance=balance,
+        patience=patience,
+        seed=seed,
+    )
+    request = TrainRequest(loaded, settings, name, out, force, resume, device, precision, workers, cache_dir)
+    view = TrainView(loaded, quiet=as_json)
+    with view:
+        result = train(request, view)
+    if view.leader:
+        _report(result, as_json)
+
+
+def _report(result: TrainResult, as_json: bool) -> None:
+    if as_json:
+        console.print_json_line(result.to_json())
+        return
+    headline = "pr_auc" if result.card.activation == "sigmoid" else "accuracy"
+    console.out.print(
+        f"Trained {result.card.name!r}: best epoch {result.fit.best_epoch} of {len(result.fit.history)}, "
+        f"valid {headline} {result.fit.best_valid[headline]:.3f}, test {headline} {result.test[headline]:.3f} "
+        f"on {result.counts['test']} tracks."
+    )
+    console.out.print(
+        f"Saved in {console.shown(result.card.directory or '')}; use it with 'mtag tag --model {result.card.name}'."
+    )
+
+
+def _relaunch_with_torchrun(gpus: int) -> None:
+    """Replace this process with ``torchrun --nproc-per-node GPUS -m mtag train ...`` (the same flags, less --gpus)."""
+    import torch
+
+    if torch.cuda.device_count() < gpus:
+        raise UsageError(
+            f"--gpus {gpus}: torch sees {torch.cuda.device_count()} CUDA GPU(s) on this machine",
+            hint="ask for at most that many, or run torchrun yourself to train across machines",
+        )
+    args = sys.argv[1:]
+    kept: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        if arg == "--gpus":
+            skip = True
+            continue
+        if arg.startswith("--gpus="):
+            continue
+        kept.append(arg)
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc-per-node={gpus}",
+        "-m",
+        "mtag",
+        *kept,
+    ]
+    console.err.print(
+        f"mtag: starting {gpus} training processes: torchrun --nproc-per-node {gpus} -m mtag {' '.join(kept)}"
+    )
+    os.execv(sys.executable, command)

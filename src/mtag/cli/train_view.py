@@ -1,0 +1,100 @@
+"""What ``mtag train`` draws while it runs: a progress bar per stage, a line per epoch.
+
+Progress goes to stderr and only on a terminal; the per-epoch table goes to
+stdout unless ``--json`` asked for the final record alone.  Under torchrun
+only rank 0 draws, so N processes print one table.
+"""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from mtag.cli import console
+from mtag.train.events import TrainEvents
+
+if TYPE_CHECKING:
+    from mtag.data import Dataset
+    from mtag.train.events import EpochRecord
+
+_STAGES = {
+    "cache": "decoding into the cache",
+    "features": "frozen-network features",
+    "train": "training",
+    "test": "testing",
+}
+
+
+class TrainView(TrainEvents):
+    """A :class:`~mtag.train.run.TrainEvents` that draws on the terminal."""
+
+    def __init__(self, dataset: Dataset, quiet: bool = False) -> None:
+        self.leader = os.environ.get("RANK", "0") == "0"
+        self.quiet = quiet or not self.leader
+        self.dataset = dataset
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[detail]}"),
+            TimeRemainingColumn(),
+            console=console.err,
+            disable=not (self.leader and console.err.is_terminal),
+            transient=True,
+        )
+        self.task: TaskID | None = None
+
+    def __enter__(self) -> TrainView:
+        self.progress.start()
+        if not self.quiet:
+            self._describe()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.progress.stop()
+
+    def _describe(self) -> None:
+        d = self.dataset
+        counts = {split: len(d.part(split)) for split in ("train", "valid", "test")}
+        console.out.print(
+            f"{d.name} ({d.split} split): {len(d.labels)} labels, "
+            f"{counts['train']} / {counts['valid']} / {counts['test']} tracks for train / valid / test"
+        )
+        if d.missing:
+            console.err.print(
+                f"mtag: {len(d.missing)} file(s) listed by the {d.split} split are not in {console.shown(d.root)}; "
+                "training on the ones found"
+            )
+
+    def stage(self, name: str, total: int) -> None:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        unit_total = total if name != "train" else None
+        self.task = self.progress.add_task(_STAGES.get(name, name), total=unit_total, detail="")
+
+    def advance(self, done: int, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=done, total=total)
+
+    def step(self, step: int, steps: int, loss: float) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=step, total=steps, detail=f"loss {loss:.4f}")
+
+    def epoch(self, record: EpochRecord) -> None:
+        if self.quiet:
+            return
+        figures = "  ".join(f"{name} {value:.3f}" for name, value in record.valid.items())
+        marker = "  best" if record.best else ""
+        console.out.print(
+            f"epoch {record.epoch:3d}  loss {record.loss:.4f}  valid: {figures}  lr {record.lr:.2e}  "
+            f"{record.seconds:.1f} s ({record.examples_per_second:.0f} examples/s){marker}"
+        )
+
+    def note(self, message: str) -> None:
+        if self.leader:
+            console.err.print(f"mtag: {message}")

@@ -1,0 +1,1 @@
+"""Measuring models: metrics over track scores (torch-free)."""

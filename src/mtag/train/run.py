@@ -1,0 +1,343 @@
+"""One training run, end to end: data set -> audio cache -> task -> loop -> model folder.
+
+``mtag train`` is a thin shell over :func:`train`; a Python caller gets the
+same run (and the same refusals) with a :class:`TrainRequest`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mtag import __version__
+from mtag.cards import SIGMOID, SOFTMAX, ModelCard
+from mtag.catalog import find_model, user_data_dir
+from mtag.data import TEST, TRAIN, VALID, Dataset
+from mtag.data.cache import AudioCache, build_audio_cache, cache_root
+from mtag.data.check import check_trainable
+from mtag.device import resolve_device
+from mtag.engine.decoding import MIN_SECONDS
+from mtag.engine.plans import default_plan
+from mtag.errors import UsageError
+from mtag.evaluate import metrics
+from mtag.nets.tagger import Tagger
+from mtag.train import distributed
+from mtag.train.distributed import Ranks
+from mtag.train.events import EpochRecord, TrainEvents
+from mtag.train.features import embedding_store, window_embeddings
+from mtag.train.loop import FitResult, LossFunction, fit
+from mtag.train.output import check_target, plain, write_model
+from mtag.train.settings import TrainSettings
+from mtag.train.start import start_from
+from mtag.train.targets import class_weights, positive_weights, sampling_weights, target_matrix
+from mtag.train.tasks import FineTune, FrozenHead, Task
+
+#: Windows per forward pass while computing embeddings or scoring tracks.
+SCORING_BATCH = 32
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """Everything a run needs besides its hyper-parameters: data, where the model goes, where it runs."""
+
+    dataset: Dataset
+    settings: TrainSettings = TrainSettings()
+    name: str | None = None  # default: <data set>-<base model>
+    models_dir: Path | None = None  # default: the user's model folder
+    force: bool = False
+    resume: bool = False
+    device: str = "auto"
+    precision: str = "auto"
+    workers: int | None = None
+    cache_dir: Path | None = None
+
+    @property
+    def model_name(self) -> str:
+        return self.name or f"{self.dataset.name}-{self.settings.base}"
+
+    @property
+    def target(self) -> Path:
+        return (self.models_dir or user_data_dir() / "models") / self.model_name
+
+    @property
+    def run_folder(self) -> Path:
+        """Checkpoints and the epoch log while the run lasts (hidden beside the model's folder)."""
+        return self.target.with_name(f".{self.model_name}.training")
+
+
+@dataclass
+class TrainResult:
+    card: ModelCard
+    fit: FitResult
+    test: dict[str, float]
+    counts: dict[str, int]
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.card.name,
+            "path": str(self.card.directory),
+            "best_epoch": self.fit.best_epoch,
+            "epochs": len(self.fit.history),
+            "stopped_early": self.fit.stopped_early,
+            "valid": self.fit.best_valid,
+            "test": self.test,
+            "tracks": self.counts,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
+
+
+def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks | None = None) -> TrainResult:
+    """Train a model as ``request`` says and write it into its model folder; returns what was written."""
+    events = events or TrainEvents()
+    ranks = ranks or distributed.from_environment()
+    settings = request.settings.resolved()
+    dataset = request.dataset
+    base = find_model(settings.base)
+    check_target(request.target, request.force)
+    check_trainable(dataset)
+    multi_label = dataset.multi_label
+    device = resolve_device(distributed.device_for(ranks, request.device))
+    autocast_dtype = training_autocast(request.precision, device)
+    fingerprint = plain(
+        {
+            "settings": settings.to_json(),
+            "base": f"{base.name}@{base.digest}",
+            "dataset": {"name": dataset.name, "root": dataset.root, "split": dataset.split, "labels": dataset.labels},
+            "examples": len(dataset.examples),
+        }
+    )
+    if not request.resume and (request.run_folder / "checkpoint.pt").exists() and not request.force:
+        raise UsageError(
+            f"an unfinished run of {request.model_name!r} is in {request.run_folder}",
+            hint="add --resume to continue it, or --force to start again",
+        )
+    seconds: dict[str, float] = {}
+
+    clock = time.perf_counter()
+    cache = _audio_cache(request, dataset, base.frontend.sample_rate, events, ranks)
+    seconds["cache"] = time.perf_counter() - clock
+    if cache.failures:
+        events.note(f"{len(cache.failures)} unreadable file(s) left out, e.g. {_first_failure(cache, dataset)}")
+
+    card = trained_card(base, dataset, request.model_name, settings)
+    plan = default_plan(card)
+    start = start_from(base, len(dataset.labels), settings.point, settings.seed)
+    tagger = Tagger(card, device, "fp32", net=start.net)
+    targets = target_matrix(dataset.examples, dataset.labels)
+    minimum = MIN_SECONDS * plan.sample_rate
+    split = {
+        part: [i for i, e in enumerate(dataset.examples) if e.split == part and cache.length(i) >= minimum]
+        for part in (TRAIN, VALID, TEST)
+    }
+    for part, indices in split.items():
+        if not indices:
+            raise UsageError(f"no usable track in the {part} split of {dataset.name}", hint="see 'mtag datasets check'")
+    weights = _sampling(settings, targets[split[TRAIN]], len(targets), split[TRAIN])
+
+    clock = time.perf_counter()
+    task: Task
+    if settings.freeze:
+        everything = sorted(i for part in split.values() for i in part)
+        events.stage("features", len(everything))
+        embeddings = ranks.leader_first(
+            lambda: window_embeddings(
+                tagger,
+                start.point,
+                cache,
+                cache.keys,
+                everything,
+                plan,
+                # Opened inside: a rank that reads after rank 0 wrote must see rank 0's shards.
+                embedding_store(request.cache_dir or cache_root(), tagger, start.point, plan),
+                SCORING_BATCH,
+                events.advance,
+            )
+        )
+        split = {part: [i for i in indices if i in embeddings] for part, indices in split.items()}
+        task = FrozenHead(
+            start, card.activation, embeddings, targets, split[TRAIN], settings.batch_size, device, weights
+        )
+    else:
+        segment = plan.framing.chunk_samples(_segment_frames(settings, plan))
+        task = FineTune(
+            start,
+            tagger,
+            cache,
+            plan,
+            targets,
+            split[TRAIN],
+            settings.batch_size,
+            segment,
+            settings.segments_per_track,
+            settings.backbone_lr_scale,
+            weights,
+        )
+    seconds["features"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    log = request.run_folder / "log.jsonl"
+    if ranks.leader and not request.resume:
+        request.run_folder.mkdir(parents=True, exist_ok=True)
+        log.write_text("")
+
+    def on_epoch(record: EpochRecord) -> None:
+        if ranks.leader:
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(json.dumps(record.to_json()) + "\n")
+        events.epoch(record)
+
+    events.stage("train", settings.epochs or 0)
+    result = fit(
+        task,
+        settings,
+        _loss(settings, multi_label, targets[split[TRAIN]], device),
+        split[VALID],
+        targets[split[VALID]],
+        run_folder=request.run_folder,
+        fingerprint=fingerprint,
+        resume=request.resume,
+        ranks=ranks,
+        autocast_dtype=autocast_dtype,
+        on_step=events.step,
+        on_epoch=on_epoch,
+    )
+    seconds["train"] = time.perf_counter() - clock
+
+    events.stage("test", len(split[TEST]))
+    test_scores = ranks.gather_rows(split[TEST], task.track_scores(ranks.share(split[TEST])))
+    test = metrics.summary(test_scores, targets[split[TEST]], multi_label)
+    counts = {part: len(indices) for part, indices in split.items()}
+    record = _training_record(request, settings, start.point, counts, result, seconds)
+    card = replace(card, training=record, metrics=_metrics(result.best_valid, test))
+    if ranks.leader:
+        card = write_model(start.net, card, request.target, log)
+        _remove_run(request.run_folder)
+    distributed.finish(ranks)
+    return TrainResult(card, result, test, counts, seconds)
+
+
+def training_autocast(precision: str, device: torch.device) -> torch.dtype | None:
+    """Mixed precision for training: bf16 where the GPU has it, else fp16 (with a grad scaler); fp32 on CPUs."""
+    if precision not in {"auto", "fp32", "bf16", "fp16"}:
+        raise UsageError(f"unknown precision {precision!r}", hint="use auto, fp32, bf16 or fp16")
+    if precision == "fp32" or device.type != "cuda":
+        return None
+    if precision == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
+def trained_card(base: ModelCard, dataset: Dataset, name: str, settings: TrainSettings) -> ModelCard:
+    """The new model's card before training: the base's network and input, the data set's labels."""
+    how = "a new head on the frozen network" if settings.freeze else "fine-tuned"
+    return replace(
+        base,
+        name=name,
+        params={**base.params, "n_labels": len(dataset.labels)},
+        labels=tuple(dataset.labels),
+        genres=dict(dataset.genres),
+        activation=SIGMOID if dataset.multi_label else SOFTMAX,
+        description=f"{base.name}, {how}, trained on {dataset.name} ({dataset.split} split); "
+        f"{len(dataset.labels)} labels.",
+        kind="tagger",
+        license=f"{base.license} (the {base.name} weights it starts from); data: {dataset.license}",
+        source={"dataset": dataset.name, "base": f"{base.name}@{base.digest}", "mtag": __version__},
+        training=None,
+        metrics=None,
+        pruning=None,
+        directory=None,
+    )
+
+
+def _audio_cache(request: TrainRequest, dataset: Dataset, rate: int, events: TrainEvents, ranks: Ranks) -> AudioCache:
+    """The data set's audio at the model's rate (under several processes rank 0 decodes, the others then read)."""
+    paths = [example.path for example in dataset.examples]
+
+    def build() -> AudioCache:
+        events.stage("cache", len(paths))
+        return build_audio_cache(paths, rate, root=request.cache_dir, workers=request.workers, progress=events.advance)
+
+    return ranks.leader_first(build)
+
+
+def _first_failure(cache: AudioCache, dataset: Dataset) -> str:
+    index, reason = next(iter(cache.failures.items()))
+    return f"{dataset.examples[index].path}: {reason}"
+
+
+def _segment_frames(settings: TrainSettings, plan: Any) -> int:
+    if settings.segment is None:
+        return int(plan.window_frames)
+    return max(1, round(settings.segment * plan.sample_rate / plan.framing.hop))
+
+
+def _sampling(settings: TrainSettings, train_targets: np.ndarray, n: int, train: Sequence[int]) -> np.ndarray | None:
+    """Per-example draw weights when ``--balance sampler``; None draws every track once per epoch."""
+    if settings.balance != "sampler":
+        return None
+    weights = np.zeros(n)
+    weights[list(train)] = sampling_weights(train_targets)
+    return weights
+
+
+def _loss(settings: TrainSettings, multi_label: bool, train_targets: np.ndarray, device: torch.device) -> LossFunction:
+    """The loss, class-weighted when ``--balance weights`` (``auto``: single-label data only).
+
+    ``auto`` leaves multi-label losses unweighted: positive weights inflate
+    the probabilities a sigmoid tagger outputs, and ``mtag tag`` reads them as
+    probabilities (its threshold), so a weighted tagger would tag too much.
+    """
+    balance = settings.balance
+    if balance == "auto":
+        balance = "none" if multi_label else "weights"
+    if balance != "weights":
+        return LossFunction(multi_label)
+    weights = positive_weights(train_targets) if multi_label else class_weights(train_targets)
+    return LossFunction(multi_label, torch.from_numpy(weights).to(device))
+
+
+def _training_record(
+    request: TrainRequest,
+    settings: TrainSettings,
+    point: str,
+    counts: dict[str, int],
+    result: FitResult,
+    seconds: dict[str, float],
+) -> dict[str, Any]:
+    dataset = request.dataset
+    return plain(
+        {
+            "dataset": dataset.name,
+            "dataset_license": dataset.license,
+            "split": dataset.split,
+            "tracks": counts,
+            "base": settings.base,
+            "frozen": settings.freeze,
+            "transfer_point": point,
+            "hyperparameters": settings.to_json(),
+            "epochs_run": len(result.history),
+            "best_epoch": result.best_epoch,
+            "stopped_early": result.stopped_early,
+            "seconds": {k: round(v, 1) for k, v in seconds.items()},
+            "mtag": __version__,
+        }
+    )
+
+
+def _metrics(valid: dict[str, float], test: dict[str, float]) -> dict[str, float]:
+    return {**{f"valid_{k}": v for k, v in valid.items()}, **{f"test_{k}": v for k, v in test.items()}}
+
+
+def _remove_run(folder: Path) -> None:
+    for path in (folder / "checkpoint.pt", folder / "log.jsonl"):
+        path.unlink(missing_ok=True)
+    if folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()

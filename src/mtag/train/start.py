@@ -1,0 +1,67 @@
+"""The network a run starts from: an installed model's, with a new head for the data set's labels.
+
+The trained model keeps the base model's architecture, front end and window,
+so ``mtag tag`` and ``mtag inspect`` run it exactly like the shipped ones;
+only the labels (and the layers after the transfer point) are new.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from mtag.cards import ModelCard
+from mtag.errors import UsageError
+from mtag.nets.tagger import load_network
+
+
+@dataclass
+class StartingPoint:
+    """The network to train, where its new head sits, and which of its modules are new."""
+
+    net: nn.Module
+    point: str
+    head: tuple[str, ...]  # names of the submodules after ``point`` (re-initialised, trained at the full rate)
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        return [p for name in self.head for p in self.net.get_submodule(name).parameters()]
+
+    def backbone_parameters(self) -> list[nn.Parameter]:
+        head = {id(p) for p in self.head_parameters()}
+        return [p for p in self.net.parameters() if id(p) not in head]
+
+
+def transfer_points(net: nn.Module) -> tuple[str, ...]:
+    """Where a new head can sit on ``net`` (empty if its architecture does not say)."""
+    return tuple(getattr(net, "TRANSFER_POINTS", ()))
+
+
+def start_from(base: ModelCard, n_labels: int, point: str | None, seed: int) -> StartingPoint:
+    """``base``'s trained network with a freshly initialised head for ``n_labels`` labels at ``point``."""
+    pretrained = load_network(base)
+    points = transfer_points(pretrained)
+    if not points:
+        raise UsageError(
+            f"model {base.name!r} ({base.architecture}) cannot be a starting point: its architecture declares no "
+            "transfer point",
+            hint="start from musicnn-msd, musicnn-mtt, vgg-msd or vgg-mtt",
+        )
+    point = point or points[0]
+    if point not in points:
+        raise UsageError(f"{base.architecture} has no transfer point {point!r}", hint=f"use one of {', '.join(points)}")
+    torch.manual_seed(seed)  # the new head's initial weights are part of what --seed reproduces
+    net = type(pretrained)(**{**base.params, "n_labels": n_labels})
+    head = tuple(pretrained.head_modules(point))  # type: ignore[operator]
+    keep = {
+        key: value
+        for key, value in pretrained.state_dict().items()
+        if not any(key == name or key.startswith(name + ".") for name in head)
+    }
+    missing, unexpected = net.load_state_dict(keep, strict=False)
+    assert not unexpected and all(any(k.startswith(name + ".") for name in head) for k in missing), (
+        missing,
+        unexpected,
+    )
+    return StartingPoint(net, point, head)

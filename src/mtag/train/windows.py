@@ -1,0 +1,48 @@
+"""Whole tracks through a network, window by window, the way ``mtag tag`` cuts them.
+
+Validation and test figures must mean what a user will get, so tracks are
+scored with the engine's own windowing (:func:`mtag.audio.windows.iter_windows`
+over the cached samples, which the engine's decoder produced) and batched
+across tracks.  The same walk computes the frozen-feature embeddings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from mtag.audio.windows import Window, WindowPlan, batched, iter_windows
+from mtag.data.cache import AudioCache
+from mtag.engine.decoding import MIN_SECONDS
+
+#: chunks (B, samples), frames of a full window -> one row per window (B, D)
+WindowFunction = Callable[[np.ndarray, int], np.ndarray]
+
+
+def _windows(cache: AudioCache, indices: Sequence[int], plan: WindowPlan) -> Iterator[tuple[int, Window]]:
+    for index in indices:
+        for window in iter_windows(cache.blocks(index), plan):
+            if not (window.padding and window.end < MIN_SECONDS):  # as the engine drops them
+                yield index, window
+
+
+def map_windows(
+    cache: AudioCache, indices: Sequence[int], plan: WindowPlan, batch_size: int, function: WindowFunction
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(track, rows)`` for each track of ``indices`` with windows, in order: ``function`` of every window.
+
+    Tracks the cache could not decode, and tracks under a second, yield nothing.
+    """
+    rows: list[np.ndarray] = []
+    current: int | None = None
+    for batch in batched(_windows(cache, indices, plan), batch_size, samples=lambda item: item[1].samples):
+        out = function(np.stack([window.samples for _, window in batch]), plan.window_frames)
+        for (index, _), row in zip(batch, out):
+            if index != current:
+                if current is not None:
+                    yield current, np.stack(rows)
+                current, rows = index, []
+            rows.append(row)
+    if current is not None:
+        yield current, np.stack(rows)
