@@ -36,7 +36,8 @@ def test_a_trained_model_tags_and_inspects_by_name(
     assert card["training"]["dataset"] == "folder" and card["metrics"]["test_accuracy"] == 1.0
 
     code, out, _ = mtag(capsys, "models", "--json")
-    assert "tones" in {row["name"] for row in json.loads(out)}
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert rows["tones"]["metric"] == "test accuracy 1.000" and rows["tones"]["source"] == "folder"
 
     song = tone_track(tmp_path / "music" / "song.flac", BANDS["high"], 4.0, seed=999)
     code, out, err = mtag(capsys, "tag", song.parent, "--model", "tones", "--db", tmp_path / "index.db")
@@ -73,3 +74,26 @@ def test_more_gpus_than_the_machine_has_is_a_usage_error(
 
     code, _, err = mtag(capsys, *TRAIN, "--data-dir", data, "--gpus", str(torch.cuda.device_count() + 2))
     assert code == 2 and "--gpus" in err and "GPU" in err
+
+
+def test_ctrl_c_says_how_to_resume_and_resume_finishes_the_run(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mtag.cli.train_view import TrainView
+
+    shown = TrainView.epoch
+
+    def interrupt_after_two(self: TrainView, record) -> None:  # type: ignore[no-untyped-def]
+        shown(self, record)
+        if record.epoch == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(TrainView, "epoch", interrupt_after_two)
+    args = (*TRAIN, "--data-dir", data, "--name", "tones", "--workers", "0", "--epochs", "4", "--patience", "10")
+    code, _, err = mtag(capsys, *args)
+    assert code == 130 and "after epoch 2" in err and "--resume" in err
+    monkeypatch.setattr(TrainView, "epoch", shown)
+    code, out, err = mtag(capsys, *args, "--resume")
+    assert code == 0, err
+    assert "epoch   3" in out and "epoch   1" not in out
+    assert (tmp_path / "data" / "mtag" / "models" / "tones" / "model.json").is_file()

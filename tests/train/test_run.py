@@ -118,3 +118,47 @@ def test_untrainable_data_sets_are_refused_before_decoding(setup, change, messag
     with pytest.raises(UsageError, match=message):
         train(request(tmp_path, change(dataset)))
     assert not (tmp_path / "cache").exists()
+
+
+def test_multi_label_data_trains_a_sigmoid_tagger_that_ranks_the_right_labels(setup) -> None:
+    """Tracks holding one or two bands of tones, each band a label: sigmoid BCE, selected by PR-AUC."""
+    from mtag.data import Dataset, Example
+    from tests.audio.synth import write_samples
+    from tests.train.helpers import BANDS, RATE
+
+    tmp_path, _ = setup
+    rng = np.random.default_rng(0)
+    (tmp_path / "multi").mkdir()
+    examples = []
+    for n in range(36):
+        labels = tuple(sorted(rng.choice(["low", "mid", "high"], size=1 + n % 2, replace=False)))
+        t = np.arange(3 * RATE) / RATE
+        wave = sum(0.2 * np.sin(2 * np.pi * rng.uniform(*BANDS[label]) * t) for label in labels)
+        path = write_samples(tmp_path / "multi" / f"{n:02d}.wav", np.asarray(wave, np.float32)[np.newaxis], RATE)
+        examples.append(Example(path, labels, ("train", "train", "valid", "test")[n % 4], str(n)))
+    dataset = Dataset("multi", tmp_path / "multi", ("low", "mid", "high"), True, examples, "fixed")
+    result = train(request(tmp_path, dataset, epochs=30))
+    assert result.card.activation == "sigmoid"
+    assert result.test["pr_auc"] > 0.9  # chance: the share of positives, about a half
+    assert result.fit.best_valid.keys() == {"pr_auc", "roc_auc"}
+
+
+def test_unreadable_files_are_left_out_and_counted(setup) -> None:
+    from dataclasses import replace
+
+    from mtag.data import Example
+    from mtag.train.events import TrainEvents
+
+    tmp_path, dataset = setup
+    broken = tmp_path / "data" / "low" / "broken.wav"
+    broken.write_bytes(b"RIFF this is not audio")
+    examples = [*dataset.examples, Example(broken, ("low",), "train", "broken")]
+    notes: list[str] = []
+
+    class Notes(TrainEvents):
+        def note(self, message: str) -> None:
+            notes.append(message)
+
+    result = train(request(tmp_path, replace(dataset, examples=examples), epochs=3), Notes())
+    assert result.counts["train"] == 12  # the 12 readable training tracks, not 13
+    assert len(notes) == 1 and "1 unreadable file" in notes[0] and "broken.wav" in notes[0]

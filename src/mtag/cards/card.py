@@ -122,6 +122,20 @@ class ModelCard:
             return 0
         return sum(f.stat().st_size for f in self.directory.iterdir() if f.is_file())
 
+    @property
+    def headline_metric(self) -> str:
+        """The one figure ``mtag models`` shows: a trained model's test figure, else the reported one."""
+        figures = {k: v for k, v in (self.metrics or {}).items() if isinstance(v, (int, float))}
+        for key, name in (
+            ("test_accuracy", "test accuracy"),
+            ("test_pr_auc", "test PR-AUC"),
+            ("roc_auc", "ROC-AUC"),
+            ("pr_auc", "PR-AUC"),
+        ):
+            if key in figures:
+                return f"{name} {figures[key]:.3f}"
+        return ""
+
     def summary(self) -> dict[str, Any]:
         """The row ``mtag models`` shows for this model."""
         return {
@@ -134,6 +148,7 @@ class ModelCard:
             "source": self.origin,
             "license": self.license,
             "size_bytes": self.size_bytes,
+            "metric": self.headline_metric,
             "path": str(self.directory),
         }
 

@@ -25,14 +25,19 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
         console.print_json_line([card.summary() for card in cards])
         return
     table = Table(title="Installed models", title_justify="left")
-    for column in ("name", "kind", "labels", "source", "licence", "size"):
-        table.add_column(column, justify="right" if column in {"labels", "size"} else "left", no_wrap=True)
+    for column in ("name", "kind", "labels", "metric", "source", "licence", "size"):
+        table.add_column(
+            column,
+            justify="right" if column in {"labels", "size"} else "left",
+            no_wrap=column in {"name", "labels", "size"},  # names stay whole; the rest may wrap on a narrow terminal
+        )
     for card in cards:
         row = card.summary()
         table.add_row(
             row["name"],
             f"{row['kind']} ({row['architecture']})",
             str(row["labels"]),
+            row["metric"],
             row["source"],
             row["license"],
             console.human_size(row["size_bytes"]),

@@ -25,7 +25,7 @@ from mtag.cli.dataset_options import (
 )
 from mtag.cli.options import DbOption, DeviceOption, JsonOption, PrecisionOption, VerboseOption, _complete_model
 from mtag.cli.train_view import TrainView
-from mtag.errors import UsageError
+from mtag.errors import EXIT_INTERRUPTED, UsageError
 
 if TYPE_CHECKING:
     from mtag.train.run import TrainResult
@@ -148,8 +148,14 @@ def train_command(
     )
     request = TrainRequest(loaded, settings, name, out, force, resume, device, precision, workers, cache_dir)
     view = TrainView(loaded, quiet=as_json)
-    with view:
-        result = train(request, view)
+    try:
+        with view:
+            result = train(request, view)
+    except KeyboardInterrupt:
+        # The checkpoint of the last finished epoch is on disk: say how to go on from it.
+        done = f" after epoch {view.last_epoch}" if view.last_epoch else ""
+        console.err.print(f"mtag: interrupted{done}; run the same command with --resume to continue")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     if view.leader:
         _report(result, as_json)
 

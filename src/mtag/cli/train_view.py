@@ -46,6 +46,7 @@ class TrainView(TrainEvents):
             transient=True,
         )
         self.task: TaskID | None = None
+        self.last_epoch = 0  # the last epoch finished (and checkpointed)
 
     def __enter__(self) -> TrainView:
         self.progress.start()
@@ -86,6 +87,7 @@ class TrainView(TrainEvents):
             self.progress.update(self.task, completed=step, total=steps, detail=f"loss {loss:.4f}")
 
     def epoch(self, record: EpochRecord) -> None:
+        self.last_epoch = record.epoch
         if self.quiet:
             return
         figures = "  ".join(f"{name} {value:.3f}" for name, value in record.valid.items())
