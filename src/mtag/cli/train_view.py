@@ -1,7 +1,8 @@
 """What ``mtag train`` draws while it runs: a progress bar per stage, a line per epoch.
 
 Progress goes to stderr and only on a terminal; the per-epoch table goes to
-stdout unless ``--json`` asked for the final record alone.  Under torchrun
+stdout unless ``--json`` asked for the final record alone, one line per epoch
+whatever the width (``soft_wrap``), so a log or ``grep epoch`` reads it whole.  Under torchrun
 only rank 0 draws, so N processes print one table.
 """
 
@@ -63,8 +64,9 @@ class TrainView(TrainEvents):
         d = self.dataset
         counts = {split: len(d.part(split)) for split in ("train", "valid", "test")}
         console.out.print(
-            f"{d.name} ({d.split} split): {len(d.labels)} labels, "
-            f"{counts['train']} / {counts['valid']} / {counts['test']} tracks for train / valid / test"
+            f"{d.name}, {d.split} split: {len(d.labels)} labels, "
+            f"{counts['train']} / {counts['valid']} / {counts['test']} tracks for train / valid / test",
+            soft_wrap=True,
         )
         if d.missing:
             console.err.print(
@@ -94,7 +96,8 @@ class TrainView(TrainEvents):
         marker = "  best" if record.best else ""
         console.out.print(
             f"epoch {record.epoch:3d}  loss {record.loss:.4f}  valid: {figures}  lr {record.lr:.2e}  "
-            f"{record.seconds:.1f} s ({record.examples_per_second:.0f} examples/s){marker}"
+            f"{record.seconds:.1f} s ({record.examples_per_second:.0f} examples/s){marker}",
+            soft_wrap=True,
         )
 
     def note(self, message: str) -> None:
