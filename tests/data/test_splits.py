@@ -92,3 +92,28 @@ def test_multi_label_groups_are_filed_under_their_rarest_label() -> None:
 def test_impossible_options_are_refused_in_one_line(options: dict[str, object]) -> None:
     with pytest.raises(UsageError):
         DatasetOptions(**options)  # type: ignore[arg-type]
+
+
+def test_validation_is_the_next_fold_so_every_label_is_validated() -> None:
+    """A fold is stratified: as validation it holds every label, where a small share could hold one genre."""
+    data = pool({"rock": 10, "jazz": 10, "folk": 10, "soul": 10})
+    for fold in range(1, 6):
+        examples, _ = resplit(data, DatasetOptions(folds=5, fold=fold), FOLDS)
+        valid = {e.labels[0] for e in examples if e.split == VALID}
+        assert valid == {"rock", "jazz", "folk", "soul"}
+        nxt, _ = resplit(data, DatasetOptions(folds=5, fold=fold % 5 + 1), FOLDS)
+        assert {e.path for e in examples if e.split == VALID} == {e.path for e in nxt if e.split == TEST}
+
+
+def test_two_folds_take_validation_from_the_training_fold() -> None:
+    data = pool({"rock": 10, "jazz": 10})
+    examples, _ = resplit(data, DatasetOptions(folds=2, fold=1), FOLDS)
+    counts = Counter(e.split for e in examples)
+    assert counts[TEST] == 40 and counts[VALID] > 0 and counts[TRAIN] > counts[VALID]
+
+
+def test_a_label_with_two_groups_keeps_one_in_training() -> None:
+    data = pool({"rock": 10, "folk": 2})
+    for fold in range(1, 6):
+        examples, _ = resplit(data, DatasetOptions(folds=5, fold=fold), FOLDS)
+        assert any(e.split == TRAIN and e.labels == ("folk",) for e in examples)

@@ -165,13 +165,17 @@ def _report(result: TrainResult, as_json: bool) -> None:
         console.print_json_line(result.to_json())
         return
     headline = "pr_auc" if result.card.activation == "sigmoid" else "accuracy"
+    fit = result.fit
+    stopped = " (stopped early: validation had not improved)" if fit.stopped_early else ""
     console.out.print(
-        f"Trained {result.card.name!r}: best epoch {result.fit.best_epoch} of {len(result.fit.history)}, "
-        f"valid {headline} {result.fit.best_valid[headline]:.3f}, test {headline} {result.test[headline]:.3f} "
-        f"on {result.counts['test']} tracks."
+        f"Trained {result.card.name!r}: best epoch {fit.best_epoch} of {len(fit.history)}{stopped}, "
+        f"valid {headline} {fit.best_valid[headline]:.3f}, test {headline} {result.test[headline]:.3f} "
+        f"on {result.counts['test']} tracks.",
+        soft_wrap=True,
     )
     console.out.print(
-        f"Saved in {console.shown(result.card.directory or '')}; use it with 'mtag tag --model {result.card.name}'."
+        f"Saved in {console.shown(result.card.directory or '')}; use it with 'mtag tag --model {result.card.name}'.",
+        soft_wrap=True,
     )
 
 

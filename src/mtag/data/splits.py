@@ -37,18 +37,47 @@ def resplit(examples: Sequence[Example], options: DatasetOptions, kind: str) -> 
 
 
 def fold_split(examples: Sequence[Example], options: DatasetOptions) -> list[Example]:
-    """Fold ``options.fold`` (1-based) of ``options.folds`` as the test split; the rest train and valid.
+    """Fold ``options.fold`` (1-based) of ``options.folds`` as the test split, the next fold as validation.
 
-    The folds partition the groups: over fold 1..k every group is tested exactly once.
+    The folds partition the groups: over fold 1..k every group is tested
+    exactly once.  Validation is a whole fold (the one after the test fold,
+    wrapping round), not a share of the rest, because a fold is stratified
+    over every label: on a small data set a 10 % share can be a single group
+    of a single genre, and a model chosen by its accuracy on one genre is
+    chosen at random.  A validation group whose label would otherwise have no
+    training track trains instead.  With two folds there is no third to train
+    on, so validation is ``valid_share`` of the training fold instead.
     """
     strata = _strata(examples, options.seed)
     sizes = _sizes(examples)
     folds = assign_folds(strata, sizes, options.folds)
-    rest = {stratum: [g for g in groups if folds[g] != options.fold - 1] for stratum, groups in strata.items()}
-    targets = {TRAIN: 1 - options.valid_share, VALID: options.valid_share}
-    assigned = _deal_splits(rest, sizes, targets)
-    assigned.update({group: TEST for group, fold in folds.items() if fold == options.fold - 1})
+    test = options.fold - 1
+    if options.folds >= 3:
+        valid = (test + 1) % options.folds
+        assigned = {group: TEST if fold == test else VALID if fold == valid else TRAIN for group, fold in folds.items()}
+        return _with_splits(examples, _keep_labels_in_training(assigned, examples))
+    rest = {stratum: [g for g in groups if folds[g] != test] for stratum, groups in strata.items()}
+    assigned = _deal_splits(rest, sizes, {TRAIN: 1 - options.valid_share, VALID: options.valid_share})
+    assigned.update({group: TEST for group, fold in folds.items() if fold == test})
     return _with_splits(examples, assigned)
+
+
+def _keep_labels_in_training(assigned: dict[str, str], examples: Sequence[Example]) -> dict[str, str]:
+    """Validation groups go back to training where their label would otherwise have no training track.
+
+    A label with two groups can have one in the test fold and one in the
+    validation fold; a model cannot learn it from nothing, so validation
+    gives it up (and is measured without that label) rather than training.
+    """
+    labels: dict[str, set[str]] = defaultdict(set)
+    for example in examples:
+        labels[example.group].update(example.labels)
+    trained = {label for group, split in assigned.items() if split == TRAIN for label in labels[group]}
+    for group in sorted(assigned):
+        if assigned[group] == VALID and not labels[group] <= trained:
+            assigned[group] = TRAIN
+            trained |= labels[group]
+    return assigned
 
 
 def assign_folds(strata: Mapping[str, list[str]], sizes: Mapping[str, int], folds: int) -> dict[str, int]:
