@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,8 @@ def test_resume_continues_exactly_where_a_killed_run_stopped(setup) -> None:
     assert not again.target.exists()  # nothing half-trained is installed
     resumed = train(TrainRequest(**{**again.__dict__, "resume": True}))
     assert [r.epoch for r in resumed.fit.history] == [1, 2, 3, 4, 5, 6]
+    log = (resumed.card.directory / "training.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in log] == [1, 2, 3, 4, 5, 6]  # each epoch once, across the kill
     weights = load_file(resumed.card.weights_path)
     for key, value in reference.items():
         np.testing.assert_array_equal(weights[key], value)

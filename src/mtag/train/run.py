@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from mtag import __version__
+from mtag.audio.windows import WindowPlan
 from mtag.cards import SIGMOID, SOFTMAX, ModelCard
 from mtag.catalog import find_model, user_data_dir
 from mtag.data import TEST, TRAIN, VALID, Dataset
@@ -35,7 +36,7 @@ from mtag.train.features import embedding_store, window_embeddings
 from mtag.train.loop import FitResult, LossFunction, fit
 from mtag.train.output import check_target, plain, write_model
 from mtag.train.settings import TrainSettings
-from mtag.train.start import start_from
+from mtag.train.start import StartingPoint, start_from
 from mtag.train.targets import class_weights, positive_weights, sampling_weights, target_matrix
 from mtag.train.tasks import FineTune, FrozenHead, Task
 
@@ -143,43 +144,7 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     weights = _sampling(settings, targets[split[TRAIN]], len(targets), split[TRAIN])
 
     clock = time.perf_counter()
-    task: Task
-    if settings.freeze:
-        everything = sorted(i for part in split.values() for i in part)
-        events.stage("features", len(everything))
-        embeddings = ranks.leader_first(
-            lambda: window_embeddings(
-                tagger,
-                start.point,
-                cache,
-                cache.keys,
-                everything,
-                plan,
-                # Opened inside: a rank that reads after rank 0 wrote must see rank 0's shards.
-                embedding_store(request.cache_dir or cache_root(), tagger, start.point, plan),
-                SCORING_BATCH,
-                events.advance,
-            )
-        )
-        split = {part: [i for i in indices if i in embeddings] for part, indices in split.items()}
-        task = FrozenHead(
-            start, card.activation, embeddings, targets, split[TRAIN], settings.batch_size, device, weights
-        )
-    else:
-        segment = plan.framing.chunk_samples(_segment_frames(settings, plan))
-        task = FineTune(
-            start,
-            tagger,
-            cache,
-            plan,
-            targets,
-            split[TRAIN],
-            settings.batch_size,
-            segment,
-            settings.segments_per_track,
-            settings.backbone_lr_scale,
-            weights,
-        )
+    task, split = _task(request, settings, start, tagger, cache, plan, targets, split, weights, events, ranks)
     seconds["features"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -210,6 +175,8 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
         on_epoch=on_epoch,
     )
     seconds["train"] = time.perf_counter() - clock
+    if ranks.leader:  # the checkpoint's history is the whole story, whatever a resume cut from the live log
+        log.write_text("".join(json.dumps(record.to_json()) + "\n" for record in result.history), encoding="utf-8")
 
     events.stage("test", len(split[TEST]))
     test_scores = ranks.gather_rows(split[TEST], task.track_scores(ranks.share(split[TEST])))
@@ -255,6 +222,67 @@ def trained_card(base: ModelCard, dataset: Dataset, name: str, settings: TrainSe
         pruning=None,
         directory=None,
     )
+
+
+def _task(
+    request: TrainRequest,
+    settings: TrainSettings,
+    start: StartingPoint,
+    tagger: Tagger,
+    cache: AudioCache,
+    plan: WindowPlan,
+    targets: np.ndarray,
+    split: dict[str, list[int]],
+    weights: np.ndarray | None,
+    events: TrainEvents,
+    ranks: Ranks,
+) -> tuple[Task, dict[str, list[int]]]:
+    """The task the loop trains, and the split's tracks it can use (frozen: those with embeddings)."""
+    task: Task
+    if settings.freeze:
+        everything = sorted(i for part in split.values() for i in part)
+        events.stage("features", len(everything))
+        embeddings = ranks.leader_first(
+            lambda: window_embeddings(
+                tagger,
+                start.point,
+                cache,
+                cache.keys,
+                everything,
+                plan,
+                # Opened inside: a rank that reads after rank 0 wrote must see rank 0's shards.
+                embedding_store(request.cache_dir or cache_root(), tagger, start.point, plan),
+                SCORING_BATCH,
+                events.advance,
+            )
+        )
+        split = {part: [i for i in indices if i in embeddings] for part, indices in split.items()}
+        task = FrozenHead(
+            start,
+            tagger.card.activation,
+            embeddings,
+            targets,
+            split[TRAIN],
+            settings.batch_size,
+            tagger.device,
+            weights,
+        )
+    else:
+        segment = plan.framing.chunk_samples(_segment_frames(settings, plan))
+        task = FineTune(
+            start,
+            tagger,
+            cache,
+            plan,
+            targets,
+            split[TRAIN],
+            settings.batch_size,
+            segment,
+            settings.segments_per_track,
+            settings.backbone_lr_scale,
+            weights,
+        )
+    return task, split
 
 
 def _audio_cache(request: TrainRequest, dataset: Dataset, rate: int, events: TrainEvents, ranks: Ranks) -> AudioCache:
