@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from mtag.data.check import MIN_TRAIN_TRACKS
 from mtag.data.examples import TEST, TRAIN, VALID, Example
 from mtag.data.options import FOLDS, RANDOM, DatasetOptions
 from mtag.errors import UsageError
@@ -44,8 +45,8 @@ def fold_split(examples: Sequence[Example], options: DatasetOptions) -> list[Exa
     wrapping round), not a share of the rest, because a fold is stratified
     over every label: on a small data set a 10 % share can be a single group
     of a single genre, and a model chosen by its accuracy on one genre is
-    chosen at random.  A validation group whose label would otherwise have no
-    training track trains instead.  With two folds there is no third to train
+    chosen at random.  A validation group whose label would otherwise have too
+    few training tracks trains instead.  With two folds there is no third to train
     on, so validation is ``valid_share`` of the training fold instead.
     """
     strata = _strata(examples, options.seed)
@@ -63,20 +64,22 @@ def fold_split(examples: Sequence[Example], options: DatasetOptions) -> list[Exa
 
 
 def _keep_labels_in_training(assigned: dict[str, str], examples: Sequence[Example]) -> dict[str, str]:
-    """Validation groups go back to training where their label would otherwise have no training track.
+    """Validation groups go back to training while their label has too few training tracks to learn from.
 
-    A label with two groups can have one in the test fold and one in the
-    validation fold; a model cannot learn it from nothing, so validation
-    gives it up (and is measured without that label) rather than training.
+    A label with few groups can have one in the test fold and one in the
+    validation fold; a model cannot learn it from nothing (and ``mtag train``
+    refuses a label with fewer than ``MIN_TRAIN_TRACKS``), so validation gives
+    the group up and is measured without it.
     """
     labels: dict[str, set[str]] = defaultdict(set)
     for example in examples:
         labels[example.group].update(example.labels)
-    trained = {label for group, split in assigned.items() if split == TRAIN for label in labels[group]}
+    sizes = _sizes(examples)
+    trained = Counter(label for example in examples if assigned[example.group] == TRAIN for label in example.labels)
     for group in sorted(assigned):
-        if assigned[group] == VALID and not labels[group] <= trained:
+        if assigned[group] == VALID and any(trained[label] < MIN_TRAIN_TRACKS for label in labels[group]):
             assigned[group] = TRAIN
-            trained |= labels[group]
+            trained.update({label: sizes[group] for label in labels[group]})
     return assigned
 
 
