@@ -59,7 +59,6 @@ from mtag.train.events import EpochRecord, TrainEvents  # noqa: E402
 
 FOLDS = 5
 POINTS = ("penultimate", "pooled")
-DEFAULT_VALID = DatasetOptions().valid_share  # what `mtag train` uses (no flag changes it)
 MiB = 1024 * 1024
 
 
@@ -88,8 +87,9 @@ class Timings(TrainEvents):
         self.mark = time.perf_counter()
 
 
-def fold_dataset(data_dir: Path, fold: int, valid_share: float = DEFAULT_VALID) -> Dataset:
-    options = DatasetOptions(split="folds", folds=FOLDS, fold=fold, seed=0, valid_share=valid_share)
+def fold_dataset(data_dir: Path, fold: int) -> Dataset:
+    """Fold ``fold`` as test, the next fold as validation (``mtag train --split folds --fold N``)."""
+    options = DatasetOptions(split="folds", folds=FOLDS, fold=fold, seed=0)
     return load_dataset("gtzan", data_dir, options)
 
 
@@ -159,7 +159,6 @@ def cross_validation(
     folds: list[int],
     points: tuple[str, ...],
     label: str,
-    valid_share: float,
     **settings: Any,
 ) -> dict[str, Any]:
     """``settings`` trained on each fold for each point; the first run starts from an empty cache."""
@@ -168,14 +167,14 @@ def cross_validation(
     for point in points:
         runs, refused = [], {}
         for fold in folds:
-            dataset = fold_dataset(data_dir, fold, valid_share)
+            dataset = fold_dataset(data_dir, fold)
             try:
                 run = run_training(dataset, root, f"{label}-{point}-{fold}", cache, point=point, **settings)
             except UsageError as error:  # a split that leaves a genre no training track
                 refused[fold] = str(error)
                 print(f"  {label} {point:11} fold {fold}: refused: {error}", flush=True)
                 continue
-            run["fold"], run["valid_share"] = fold, valid_share
+            run["fold"] = fold
             run["valid_genres"] = len({e.labels for e in dataset.part(VALID)})
             runs.append(run)
             print(
@@ -351,12 +350,7 @@ def main() -> None:
     parser.add_argument("--parts", default="cache,frozen,finetune,memory", help="which measurements (comma-separated)")
     parser.add_argument("--finetune-epochs", type=int, default=10, help="cap on fine-tuning epochs (default 10)")
     parser.add_argument("--finetune-folds", type=int, default=FOLDS, help="folds fine-tuned (default all 5)")
-    parser.add_argument(
-        "--valid-shares",
-        default=f"{DEFAULT_VALID},0.3",
-        help="frozen runs: the validation shares to cross-validate with (default: mtag's, and 0.3)",
-    )
-    parser.add_argument("--finetune-valid-share", type=float, default=0.3, help="fine-tuning's validation share")
+    parser.add_argument("--folds", default=",".join(map(str, range(1, FOLDS + 1))), help="the folds to run (1-5)")
     parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -365,7 +359,7 @@ def main() -> None:
         return
 
     parts = set(args.parts.split(","))
-    folds = [1] if args.quick else list(range(1, FOLDS + 1))
+    folds = [1] if args.quick else [int(fold) for fold in args.folds.split(",")]
     points = POINTS[:1] if args.quick else POINTS
     tune_epochs = 1 if args.quick else args.finetune_epochs
     results: dict[str, Any] = {"machine": machine(), "load_before": load(), "data_dir": str(args.data_dir)}
@@ -380,15 +374,11 @@ def main() -> None:
             results["cache"] = dataclasses.asdict(build)
             print(f"cache: {build.realtime:.0f}x realtime ({build.seconds:.2f} s), load {load()}", flush=True)
         if "frozen" in parts:
-            for share in [float(x) for x in args.valid_shares.split(",")]:
-                label = f"frozen-valid{share}"
-                results[label] = cross_validation(args.data_dir, root, folds, points, label, share, freeze=True)
+            results["frozen"] = cross_validation(args.data_dir, root, folds, points, "frozen", freeze=True)
         if "finetune" in parts:
             tune_folds = folds[: args.finetune_folds]
-            share = args.finetune_valid_share
-            label = f"finetune-valid{share}"
-            results[label] = cross_validation(
-                args.data_dir, root, tune_folds, POINTS[:1], label, share, freeze=False, epochs=tune_epochs
+            results["finetune"] = cross_validation(
+                args.data_dir, root, tune_folds, POINTS[:1], "finetune", freeze=False, epochs=tune_epochs
             )
     results["load_after"] = load()
     print_tables(results)
