@@ -24,6 +24,7 @@ def test_the_header_and_each_epoch_are_one_line_in_a_narrow_log(
     monkeypatch.setenv("COLUMNS", "60")  # stdout is not a terminal here: Rich would wrap at this width
     record = EpochRecord(3, 0.7889, {"accuracy": 0.8, "pr_auc": 0.9, "roc_auc": 0.95}, 1e-3, 0.5, 12518.0, best=True)
     with TrainView(_dataset()) as view:
+        view.stage("cache", 3)  # the header comes with the first stage, once the run passed its checks
         view.epoch(record)
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "gtzan, fold 1/5 (seed 0) split: 1 labels, 1 / 1 / 1 tracks for train / valid / test"

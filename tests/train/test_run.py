@@ -165,3 +165,12 @@ def test_unreadable_files_are_left_out_and_counted(setup) -> None:
     result = train(request(tmp_path, replace(dataset, examples=examples), epochs=3), Notes())
     assert result.counts["train"] == 12  # the 12 readable training tracks, not 13
     assert len(notes) == 1 and "1 unreadable file" in notes[0] and "broken.wav" in notes[0]
+
+
+def test_an_unknown_transfer_point_is_refused_before_decoding(setup) -> None:
+    from mtag.errors import UsageError
+
+    tmp_path, dataset = setup
+    with pytest.raises(UsageError, match="no transfer point 'pooled'.*penultimate"):
+        train(request(tmp_path, dataset, point="pooled"))
+    assert not (tmp_path / "cache").exists()

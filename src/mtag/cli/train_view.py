@@ -51,8 +51,6 @@ class TrainView(TrainEvents):
 
     def __enter__(self) -> TrainView:
         self.progress.start()
-        if not self.quiet:
-            self._describe()
         return self
 
     def __exit__(
@@ -75,6 +73,8 @@ class TrainView(TrainEvents):
             )
 
     def stage(self, name: str, total: int) -> None:
+        if name == "cache" and not self.quiet:  # the run passed its checks: say what it trains on
+            self._describe()
         if self.task is not None:
             self.progress.remove_task(self.task)
         unit_total = total if name != "train" else None

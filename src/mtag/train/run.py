@@ -36,7 +36,7 @@ from mtag.train.features import embedding_store, window_embeddings
 from mtag.train.loop import FitResult, LossFunction, fit
 from mtag.train.output import check_target, plain, write_model
 from mtag.train.settings import TrainSettings
-from mtag.train.start import StartingPoint, start_from
+from mtag.train.start import StartingPoint, start_from, transfer_point
 from mtag.train.targets import class_weights, positive_weights, sampling_weights, target_matrix
 from mtag.train.tasks import FineTune, FrozenHead, Task
 
@@ -104,6 +104,7 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     base = find_model(settings.base)
     check_target(request.target, request.force)
     check_trainable(dataset)
+    transfer_point(base, settings.point)
     multi_label = dataset.multi_label
     device = resolve_device(distributed.device_for(ranks, request.device))
     autocast_dtype = training_autocast(request.precision, device)

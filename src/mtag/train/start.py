@@ -14,6 +14,7 @@ from torch import nn
 
 from mtag.cards import ModelCard
 from mtag.errors import UsageError
+from mtag.nets.registry import build_network, network_class
 from mtag.nets.tagger import load_network
 
 
@@ -33,26 +34,26 @@ class StartingPoint:
         return [p for p in self.net.parameters() if id(p) not in head]
 
 
-def transfer_points(net: nn.Module) -> tuple[str, ...]:
-    """Where a new head can sit on ``net`` (empty if its architecture does not say)."""
-    return tuple(getattr(net, "TRANSFER_POINTS", ()))
-
-
-def start_from(base: ModelCard, n_labels: int, point: str | None, seed: int) -> StartingPoint:
-    """``base``'s trained network with a freshly initialised head for ``n_labels`` labels at ``point``."""
-    pretrained = load_network(base)
-    points = transfer_points(pretrained)
+def transfer_point(base: ModelCard, point: str | None) -> str:
+    """The transfer point a run on ``base`` uses (``point``, or the architecture's default), checked before any work."""
+    points = tuple(getattr(network_class(base.architecture), "TRANSFER_POINTS", ()))
     if not points:
         raise UsageError(
             f"model {base.name!r} ({base.architecture}) cannot be a starting point: its architecture declares no "
             "transfer point",
             hint="start from musicnn-msd, musicnn-mtt, vgg-msd or vgg-mtt",
         )
-    point = point or points[0]
-    if point not in points:
+    if point is not None and point not in points:
         raise UsageError(f"{base.architecture} has no transfer point {point!r}", hint=f"use one of {', '.join(points)}")
+    return point or points[0]
+
+
+def start_from(base: ModelCard, n_labels: int, point: str | None, seed: int) -> StartingPoint:
+    """``base``'s trained network with a freshly initialised head for ``n_labels`` labels at ``point``."""
+    point = transfer_point(base, point)
+    pretrained = load_network(base)
     torch.manual_seed(seed)  # the new head's initial weights are part of what --seed reproduces
-    net = type(pretrained)(**{**base.params, "n_labels": n_labels})
+    net = build_network(base.architecture, {**base.params, "n_labels": n_labels})
     head = tuple(pretrained.head_modules(point))  # type: ignore[operator]
     keep = {
         key: value
@@ -60,8 +61,6 @@ def start_from(base: ModelCard, n_labels: int, point: str | None, seed: int) -> 
         if not any(key == name or key.startswith(name + ".") for name in head)
     }
     missing, unexpected = net.load_state_dict(keep, strict=False)
-    assert not unexpected and all(any(k.startswith(name + ".") for name in head) for k in missing), (
-        missing,
-        unexpected,
-    )
+    # Only the new head may be missing: anything else means the architecture's head_modules are wrong.
+    assert not unexpected and all(any(k.startswith(name + ".") for name in head) for k in missing), missing
     return StartingPoint(net, point, head)
