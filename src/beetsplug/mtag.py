@@ -34,16 +34,19 @@ from mtag.decision import DecisionOptions
 from mtag.engine.results import ANALYSED, FAILED, SILENT, TOO_SHORT, TrackOutcome
 from mtag.errors import MtagError
 from mtag.library.policy import MODES, new_names
-from mtag.library.session import SessionOptions, build_session
-from mtag.library.tagging import KEPT, NO_GENRE, SKIPPED, TAGGED, UNCHANGED, TagOptions, TagSession
 from mtag.tags import FileState, file_state
 from mtag.taxonomy import DEFAULT_SEPARATOR, DEFAULT_THRESHOLD, join_genres
 
+# mtag.library.session and .tagging import torch (a second or more): beets loads this plugin for every
+# command, so they are imported where a model is needed, and 'beet ls' stays as fast as without mtag.
 if TYPE_CHECKING:
     import optparse
 
     from beets.importer import ImportSession, ImportTask
     from beets.library import Item, Library
+
+    from mtag.library.session import SessionOptions
+    from mtag.library.tagging import TagSession
 
 #: The flexible attributes the plugin sets on an analysed item.
 GENRES_ATTR = "mtag_genres"  # the decided genres, "Rock; Jazz" (also when beets' genres were kept)
@@ -101,6 +104,9 @@ class Settings:
             raise ui.UserError(f"mtag: workers must be 0 or more, not {self.workers}")
 
     def session_options(self, files: int, largest_file_bytes: int, pretend: bool) -> SessionOptions:
+        from mtag.library.session import SessionOptions
+        from mtag.library.tagging import TagOptions
+
         return SessionOptions(
             model=self.model,
             device=self.device,
@@ -229,6 +235,8 @@ class MtagPlugin(BeetsPlugin):
         if session is None:
             counts[FAILED] += len(states)
             return self._summary(counts)
+        from mtag.library.tagging import SKIPPED
+
         todo = [i for i, state in states.items() if settings.force or not _current(items[i], state, session)]
         counts[SKIPPED] += len(states) - len(todo)
         for outcome in session.engine.run([items[i].filepath for i in todo]):
@@ -246,6 +254,8 @@ class MtagPlugin(BeetsPlugin):
             return None
         if importing and self._import_session is not None:
             return self._import_session
+        from mtag.library.session import build_session
+
         try:
             session = build_session(settings.session_options(len(sizes), max(sizes), pretend))
         except MtagError as error:
@@ -260,6 +270,8 @@ class MtagPlugin(BeetsPlugin):
 
     def _apply(self, item: Item, outcome: TrackOutcome, session: TagSession, *, write: bool, pretend: bool) -> str:
         """Decide one analysed item and set its fields (unless pretending); returns its status."""
+        from mtag.library.tagging import KEPT, NO_GENRE, TAGGED, UNCHANGED
+
         shown = displayable_path(item.path)
         if outcome.status == FAILED:  # unreadable or undecodable: reported, nothing recorded, tried again next time
             self._log.warning("{}", outcome.error or f"{shown}: could not be analysed")

@@ -262,3 +262,13 @@ def test_an_impossible_option_is_refused_before_any_work(beet, option):
         beet("mtag", *option)
     assert exit_info.value.code == 1 and option[0].lstrip("-") in beet.caplog.text
     assert "mtag_status" not in beet.items()["a.flac"]
+
+
+def test_loading_the_plugin_does_not_import_torch() -> None:
+    """beets loads every enabled plugin for every command: 'beet ls' must not pay for torch."""
+    import subprocess
+    import sys
+
+    code = "import sys, beetsplug.mtag; print('torch' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -28,7 +28,8 @@ def test_help_version_and_models_list_do_not_import_torch():
     code = (
         "import sys\n"
         "from mtag.cli.main import run\n"
-        "for args in (['--help'], ['--version'], ['models'], ['models', 'show', 'vgg-mtt', '--json']):\n"
+        "for args in (['--help'], ['--version'], ['models'], ['models', 'show', 'vgg-mtt', '--json'], ['datasets'],\n"
+        "             ['train', '--help']):\n"
         "    try:\n"
         "        run(args)\n"
         "    except SystemExit as e:\n"
