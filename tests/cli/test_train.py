@@ -11,7 +11,8 @@ from mtag.tags.formats import read_field
 from tests.library.helpers import isolate_user_folders, mtag
 from tests.train.helpers import BANDS, tiny_base, tone_folder, tone_track
 
-TRAIN = ("train", "--dataset", "folder", "--from", "tiny-base", "--epochs", "15", "--lr", "0.05", "--batch-size", "8")
+TRAIN = ("train", "--from", "tiny-base", "--epochs", "15", "--lr", "0.05", "--batch-size", "8")
+FOLDER = (*TRAIN, "--dataset", "folder")
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_trained_model_tags_and_inspects_by_name(
     data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = mtag(capsys, *TRAIN, "--data-dir", data, "--name", "tones", "--workers", "0", "--json")
+    code, out, err = mtag(capsys, *FOLDER, "--data-dir", data, "--name", "tones", "--workers", "0", "--json")
     assert code == 0, err
     record = json.loads(out)
     assert record["model"] == "tones" and record["test"]["accuracy"] == 1.0
@@ -51,8 +52,8 @@ def test_a_trained_model_tags_and_inspects_by_name(
 def test_an_existing_model_name_is_refused_before_any_work(
     data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert mtag(capsys, *TRAIN, "--data-dir", data, "--name", "tones", "--epochs", "1", "--workers", "0")[0] == 0
-    code, _, err = mtag(capsys, *TRAIN, "--data-dir", data, "--name", "tones", "--workers", "0")
+    assert mtag(capsys, *FOLDER, "--data-dir", data, "--name", "tones", "--epochs", "1", "--workers", "0")[0] == 0
+    code, _, err = mtag(capsys, *FOLDER, "--data-dir", data, "--name", "tones", "--workers", "0")
     assert code == 2 and "already exists" in err and "--force" in err
 
 
@@ -72,7 +73,7 @@ def test_more_gpus_than_the_machine_has_is_a_usage_error(
 ) -> None:
     import torch
 
-    code, _, err = mtag(capsys, *TRAIN, "--data-dir", data, "--gpus", str(torch.cuda.device_count() + 2))
+    code, _, err = mtag(capsys, *FOLDER, "--data-dir", data, "--gpus", str(torch.cuda.device_count() + 2))
     assert code == 2 and "--gpus" in err and "GPU" in err
 
 
@@ -89,7 +90,7 @@ def test_ctrl_c_says_how_to_resume_and_resume_finishes_the_run(
             raise KeyboardInterrupt
 
     monkeypatch.setattr(TrainView, "epoch", interrupt_after_two)
-    args = (*TRAIN, "--data-dir", data, "--name", "tones", "--workers", "0", "--epochs", "4", "--patience", "10")
+    args = (*FOLDER, "--data-dir", data, "--name", "tones", "--workers", "0", "--epochs", "4", "--patience", "10")
     code, _, err = mtag(capsys, *args)
     assert code == 130 and "after epoch 2" in err and "--resume" in err
     monkeypatch.setattr(TrainView, "epoch", shown)
@@ -97,3 +98,47 @@ def test_ctrl_c_says_how_to_resume_and_resume_finishes_the_run(
     assert code == 0, err
     assert "epoch   3" in out and "epoch   1" not in out
     assert (tmp_path / "data" / "mtag" / "models" / "tones" / "model.json").is_file()
+
+
+def test_a_tagged_library_trains_a_multi_label_model_from_its_own_genre_tags(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The user's collection: labels from genre tags (spelt two ways), one album per group, sigmoid outputs."""
+    import numpy as np
+
+    from tests.audio.synth import write_samples
+    from tests.train.helpers import RATE
+
+    library = tmp_path / "Music"
+    rng = np.random.default_rng(5)
+    for genre, spelling, band in (("blues", "Blues", "low"), ("hiphop", "Hip Hop", "high")):
+        for album in range(6):
+            for track in range(2):
+                t = np.arange(3 * RATE) / RATE
+                wave = sum(0.2 * np.sin(2 * np.pi * rng.uniform(*BANDS[band]) * t) for _ in range(3))
+                tags = {"genre": spelling if track else genre, "album": f"{genre} {album}", "artist": f"{genre} band"}
+                path = library / genre / f"{album}-{track}.flac"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_samples(path, np.asarray(wave, np.float32)[np.newaxis], RATE, metadata=tags)
+    code, out, err = mtag(
+        capsys,
+        *TRAIN,
+        "--dataset",
+        "library",
+        "--data-dir",
+        library,
+        "--min-tracks",
+        "5",
+        "--seed",
+        "3",
+        "--name",
+        "mine",
+        "--workers",
+        "0",
+        "--json",
+    )
+    assert code == 0, err
+    record = json.loads(out)
+    card = json.loads((tmp_path / "data" / "mtag" / "models" / "mine" / "model.json").read_text())
+    assert card["activation"] == "sigmoid" and card["labels"] == ["Blues", "Hip-Hop"]  # "hiphop", "Hip Hop" are one
+    assert record["test"]["pr_auc"] > 0.9
