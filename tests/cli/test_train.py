@@ -38,7 +38,7 @@ def test_a_trained_model_tags_and_inspects_by_name(
 
     code, out, _ = mtag(capsys, "models", "--json")
     rows = {row["name"]: row for row in json.loads(out)}
-    assert rows["tones"]["metric"] == "test accuracy 1.000" and rows["tones"]["source"] == "folder"
+    assert rows["tones"]["metric"] == "test acc. 1.000" and rows["tones"]["source"] == "folder"
 
     song = tone_track(tmp_path / "music" / "song.flac", BANDS["high"], 4.0, seed=999)
     code, out, err = mtag(capsys, "tag", song.parent, "--model", "tones", "--db", tmp_path / "index.db")

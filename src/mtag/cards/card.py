@@ -127,7 +127,7 @@ class ModelCard:
         """The one figure ``mtag models`` shows: a trained model's test figure, else the reported one."""
         figures = {k: v for k, v in (self.metrics or {}).items() if isinstance(v, (int, float))}
         for key, name in (
-            ("test_accuracy", "test accuracy"),
+            ("test_accuracy", "test acc."),
             ("test_pr_auc", "test PR-AUC"),
             ("roc_auc", "ROC-AUC"),
             ("pr_auc", "PR-AUC"),

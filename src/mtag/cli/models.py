@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Table
 
 from mtag.cards import ModelCard
@@ -24,21 +25,25 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
     if as_json:
         console.print_json_line([card.summary() for card in cards])
         return
-    table = Table(title="Installed models", title_justify="left")
-    for column in ("name", "kind", "labels", "metric", "source", "licence", "size"):
+    table = Table(
+        title="Installed models", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
+    )
+    for column in ("name", "network", "labels", "figure", "licence", "size"):
         table.add_column(
             column,
             justify="right" if column in {"labels", "size"} else "left",
-            no_wrap=column in {"name", "labels", "size"},  # names stay whole; the rest may wrap on a narrow terminal
+            # One line a model: the free-text columns are cut short ('mtag models show NAME' has them whole).
+            no_wrap=True,
+            max_width=12 if column == "licence" else None,
+            overflow="ellipsis",
         )
     for card in cards:
         row = card.summary()
         table.add_row(
             row["name"],
-            f"{row['kind']} ({row['architecture']})",
+            row["architecture"] if row["kind"] == "tagger" else f"{row['kind']} ({row['architecture']})",
             str(row["labels"]),
             row["metric"],
-            row["source"],
             row["license"],
             console.human_size(row["size_bytes"]),
         )

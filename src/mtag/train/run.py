@@ -216,7 +216,7 @@ def trained_card(base: ModelCard, dataset: Dataset, name: str, settings: TrainSe
         description=f"{base.name}, {how}, trained on {dataset.name} ({dataset.split} split); "
         f"{len(dataset.labels)} labels.",
         kind="tagger",
-        license=f"{base.license} (the {base.name} weights it starts from); data: {dataset.license}",
+        license=f"{base.license}; data: {dataset.license}",  # the base's weights', then the data set's terms
         source={"dataset": dataset.name, "base": f"{base.name}@{base.digest}", "mtag": __version__},
         training=None,
         metrics=None,
