@@ -23,14 +23,20 @@ from mtag.cli.dataset_options import (
     SubsetOption,
     dataset_options,
 )
-from mtag.cli.options import DbOption, DeviceOption, JsonOption, PrecisionOption, VerboseOption, _complete_model
+from mtag.cli.options import (
+    DEFAULT_MODEL,
+    DbOption,
+    DeviceOption,
+    JsonOption,
+    PrecisionOption,
+    VerboseOption,
+    _complete_model,
+)
 from mtag.cli.train_view import TrainView
 from mtag.errors import EXIT_INTERRUPTED, UsageError
 
 if TYPE_CHECKING:
     from mtag.train.run import TrainResult
-
-DEFAULT_BASE = "musicnn-msd"  # mtag.train.settings.DEFAULT_BASE, without importing torch for --help
 
 
 def train_command(
@@ -48,7 +54,7 @@ def train_command(
     base: Annotated[
         str,
         typer.Option("--from", help="The installed model to start from.", autocompletion=_complete_model),
-    ] = DEFAULT_BASE,
+    ] = DEFAULT_MODEL,
     freeze: Annotated[
         bool,
         typer.Option(

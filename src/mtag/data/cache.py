@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -54,13 +53,11 @@ from pathlib import Path
 
 import numpy as np
 
-from mtag import interrupts
 from mtag.audio.decode import stream_audio
 from mtag.cpu import available_cores
 from mtag.data.shards import CacheFullError, ShardStore, ShardWriter
-from mtag.engine.decoding import Message
+from mtag.engine.decoding import Message, guarded
 from mtag.engine.workers import WorkerPool
-from mtag.errors import MtagError
 
 #: Part of every key: bump it when what is stored for a file changes meaning.
 FORMAT_VERSION = 1
@@ -114,26 +111,21 @@ def decode_for_cache(job: CacheJob) -> Iterator[Message]:
     """Decode one file to ``samples`` messages of float16, then ``done``; never raises for a bad file.
 
     Runs in the decode workers (so it imports no torch) or in-process
-    (``workers=0``), where a Ctrl-C stays a ``KeyboardInterrupt`` as in
-    :func:`mtag.engine.decoding.decode_track`.
+    (``workers=0``), guarded as the engine's own decoding is
+    (:func:`mtag.engine.decoding.guarded`: a Ctrl-C stays a ``KeyboardInterrupt``).
     """
-    before = interrupts.count()
-    try:
-        total = 0
-        for chunk in _chunks(stream_audio(job.path, job.sample_rate), CHUNK_SAMPLES):
-            interrupts.raise_if_interrupted_since(before)
-            total += chunk.size
-            yield Message(job.key, "samples", samples=chunk.astype(STORAGE))
-        if total == 0:
-            yield Message(job.key, "failed", error="decodes to no audio", hint="the file is damaged or empty")
-            return
-        yield Message(job.key, "done", duration=total / job.sample_rate)
-    except MtagError as error:
-        interrupts.raise_if_interrupted_since(before)
-        yield Message(job.key, "failed", error=error.message, hint=error.hint)
-    except Exception as error:  # an FFmpeg surprise: fail this file, keep the build going
-        interrupts.raise_if_interrupted_since(before)
-        yield Message(job.key, "failed", error=f"unexpected error: {error!r}", detail=traceback.format_exc())
+    return guarded(job.key, _cache_messages(job))
+
+
+def _cache_messages(job: CacheJob) -> Iterator[Message]:
+    total = 0
+    for chunk in _chunks(stream_audio(job.path, job.sample_rate), CHUNK_SAMPLES):
+        total += chunk.size
+        yield Message(job.key, "samples", samples=chunk.astype(STORAGE))
+    if total == 0:
+        yield Message(job.key, "failed", error="decodes to no audio", hint="the file is damaged or empty")
+        return
+    yield Message(job.key, "done", duration=total / job.sample_rate)
 
 
 def _chunks(blocks: Iterable[np.ndarray], size: int) -> Iterator[np.ndarray]:

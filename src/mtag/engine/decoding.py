@@ -89,23 +89,37 @@ class _Level:
 
 
 def decode_track(job: TrackJob) -> Iterator[Message]:
-    """Decode ``job`` into messages; never raises for a bad file (it becomes a ``failed`` message).
+    """Decode ``job`` into messages; never raises for a bad file (it becomes a ``failed`` message)."""
+    return guarded(job.key, _decode(job))
+
+
+def guarded(key: int, messages: Iterator[Message]) -> Iterator[Message]:
+    """``messages``, with any error of the file's turned into one ``failed`` message for ``key``.
 
     Ctrl-C is not a bad file: in the main process (``workers=0``) a SIGINT
     during the decode raises ``KeyboardInterrupt`` here, even where FFmpeg
     reported it as an error and PyAV lost the interrupt (see :mod:`mtag.interrupts`).
+    Every decoding job (analysis windows, the training cache) runs under it.
     """
     before = interrupts.count()
     try:
-        for message in _decode(job):
+        for message in messages:
             interrupts.raise_if_interrupted_since(before)
             yield message
     except MtagError as error:
         interrupts.raise_if_interrupted_since(before)
-        yield Message(job.key, "failed", error=error.message, hint=error.hint)
+        yield Message(key, "failed", error=error.message, hint=error.hint)
     except Exception as error:  # a bug or an FFmpeg surprise: fail this track, keep the run going
         interrupts.raise_if_interrupted_since(before)
-        yield Message(job.key, "failed", error=f"unexpected error: {error!r}", detail=traceback.format_exc())
+        yield Message(key, "failed", error=f"unexpected error: {error!r}", detail=traceback.format_exc())
+
+
+def analysis_windows(blocks: Iterable[np.ndarray], plan: WindowPlan) -> Iterator[Window]:
+    """The windows a track's samples give, as the engine analyses them.
+
+    A track under MIN_SECONDS is not worth a forward pass: its one (short) window is dropped.
+    """
+    return (w for w in iter_windows(blocks, plan) if not (w.padding and w.end < MIN_SECONDS))
 
 
 def file_windows(path: Path, plan: WindowPlan) -> Iterator[Window]:
@@ -128,9 +142,7 @@ def _decode(job: TrackJob) -> Iterator[Message]:
             return
     level = _Level()
     blocks = (level.add(block) for block in stream_audio(job.path, plan.sample_rate))
-    # A track under MIN_SECONDS is not worth a forward pass: its one (short) window is dropped.
-    windows = (w for w in iter_windows(blocks, plan) if not (w.padding and w.end < MIN_SECONDS))
-    yield from _in_messages(job.key, windows)
+    yield from _in_messages(job.key, analysis_windows(blocks, plan))
     yield Message(job.key, "done", duration=level.samples / plan.sample_rate, level_dbfs=level.dbfs)
 
 

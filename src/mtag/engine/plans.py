@@ -31,6 +31,11 @@ def default_plan(card: ModelCard) -> WindowPlan:
     )
 
 
+def whole_frames(seconds: float, plan: WindowPlan) -> int:
+    """``seconds`` as a whole number of the plan's frames (at least one)."""
+    return max(1, round(seconds * plan.sample_rate / plan.framing.hop))
+
+
 def seconds_plan(card: ModelCard, window: float | None = None, hop: float | None = None) -> WindowPlan:
     """The model's plan with the window and/or hop set in seconds (rounded to whole frames).
 
@@ -45,7 +50,7 @@ def seconds_plan(card: ModelCard, window: float | None = None, hop: float | None
         low, high = bounds
         if not (math.isfinite(seconds) and low <= seconds <= high):
             raise UsageError(f"--{what} {seconds:g} is out of range", hint=f"give {low:g} to {high:g} seconds")
-        return max(1, round(seconds * plan.sample_rate / step)) * step
+        return whole_frames(seconds, plan) * step
 
     window_samples = plan.window if window is None else samples(window, "window", WINDOW_RANGE)
     if card.input.fixed_length and window_samples != plan.window:

@@ -32,7 +32,7 @@ import torch
 from mtag.errors import UsageError
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
 #: What ``auto`` means per device type (see above); anything else runs fp32.
 AUTO_PRECISION = {"cuda": "fp16"}
@@ -58,5 +58,5 @@ def autocast(precision: str, device: torch.device) -> Iterator[None]:
     if precision == "fp32":
         yield
         return
-    with torch.autocast(device.type, dtype=_DTYPES[precision]):
+    with torch.autocast(device.type, dtype=DTYPES[precision]):
         yield

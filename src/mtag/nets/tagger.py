@@ -25,6 +25,11 @@ from mtag.nets.precision import autocast, resolve_precision
 from mtag.nets.registry import build_network
 
 
+def activate(activation: str, logits: torch.Tensor) -> torch.Tensor:
+    """Logits -> label probabilities as the card's ``activation`` says (softmax over the last axis, or sigmoid)."""
+    return torch.softmax(logits, dim=-1) if activation == SOFTMAX else torch.sigmoid(logits)
+
+
 def load_network(card: ModelCard) -> nn.Module:
     """``card``'s network with its weights (checked against the card's digest) loaded."""
     data = read_weights(card)  # refuses weights that are not the card's
@@ -103,7 +108,7 @@ class Tagger:
         with autocast(self.precision, self.device):
             logits = self.net(features.to(self.device))
         logits = logits.float()
-        return torch.softmax(logits, dim=1) if self.card.activation == SOFTMAX else torch.sigmoid(logits)
+        return activate(self.card.activation, logits)
 
     def predict(self, chunks: np.ndarray | torch.Tensor, frames: int | None = None) -> np.ndarray:
         """Chunks -> probabilities as float32 NumPy ``(B, n_labels)``."""

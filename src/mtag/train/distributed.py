@@ -51,7 +51,7 @@ class Ranks:
             return rows
         parts: list[np.ndarray | None] = [None] * self.world
         dist.all_gather_object(parts, rows)
-        out = np.zeros((len(indices), rows.shape[1] if rows.ndim == 2 else 0), dtype=np.float32)
+        out = np.zeros((len(indices), rows.shape[1]), dtype=np.float32)
         for rank, part in enumerate(parts):
             assert part is not None
             out[rank :: self.world] = part

@@ -25,9 +25,10 @@ from mtag.data.cache import AudioCache, build_audio_cache, cache_root
 from mtag.data.check import check_trainable
 from mtag.device import resolve_device
 from mtag.engine.decoding import MIN_SECONDS
-from mtag.engine.plans import default_plan
+from mtag.engine.plans import default_plan, whole_frames
 from mtag.errors import UsageError
 from mtag.evaluate import metrics
+from mtag.nets.precision import DTYPES, resolve_precision
 from mtag.nets.tagger import Tagger
 from mtag.train import distributed
 from mtag.train.distributed import Ranks
@@ -194,13 +195,12 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
 
 def training_autocast(precision: str, device: torch.device) -> torch.dtype | None:
     """Mixed precision for training: bf16 where the GPU has it, else fp16 (with a grad scaler); fp32 on CPUs."""
-    if precision not in {"auto", "fp32", "bf16", "fp16"}:
-        raise UsageError(f"unknown precision {precision!r}", hint="use auto, fp32, bf16 or fp16")
-    if precision == "fp32" or device.type != "cuda":
+    chosen = resolve_precision(precision, device)  # an unknown name is refused as tag and inspect refuse it
+    if chosen == "fp32" or device.type != "cuda":
         return None
-    if precision == "auto":
+    if precision == "auto":  # inference's auto is fp16; training prefers bf16's range where the GPU has it
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.bfloat16 if precision == "bf16" else torch.float16
+    return DTYPES[chosen]
 
 
 def trained_card(base: ModelCard, dataset: Dataset, name: str, settings: TrainSettings) -> ModelCard:
@@ -302,10 +302,8 @@ def _first_failure(cache: AudioCache, dataset: Dataset) -> str:
     return f"{dataset.examples[index].path}: {reason}"
 
 
-def _segment_frames(settings: TrainSettings, plan: Any) -> int:
-    if settings.segment is None:
-        return int(plan.window_frames)
-    return max(1, round(settings.segment * plan.sample_rate / plan.framing.hop))
+def _segment_frames(settings: TrainSettings, plan: WindowPlan) -> int:
+    return plan.window_frames if settings.segment is None else whole_frames(settings.segment, plan)
 
 
 def _sampling(settings: TrainSettings, train_targets: np.ndarray, n: int, train: Sequence[int]) -> np.ndarray | None:

@@ -13,9 +13,9 @@ import math
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from mtag.catalog import DEFAULT_MODEL
 from mtag.errors import UsageError
 
-DEFAULT_BASE = "musicnn-msd"
 BALANCES = ("auto", "weights", "sampler", "none")
 
 #: Head training on frozen features is cheap (a few thousand vectors), so it gets
@@ -28,7 +28,7 @@ FROZEN_LR, FINE_TUNE_LR = 1e-3, 3e-4
 class TrainSettings:
     """A run's settings.  ``None`` means "the default for this kind of run" (see :meth:`resolved`)."""
 
-    base: str = DEFAULT_BASE  # the installed model to start from (--from)
+    base: str = DEFAULT_MODEL  # the installed model to start from (--from)
     freeze: bool = True  # train only a new head on the base's features
     point: str | None = None  # where the new head sits (the base network's TRANSFER_POINTS; first = default)
     epochs: int | None = None

@@ -16,9 +16,8 @@ import torch
 from torch import nn
 
 from mtag.audio.windows import WindowPlan
-from mtag.cards import SOFTMAX
 from mtag.data.cache import AudioCache
-from mtag.nets.tagger import Tagger
+from mtag.nets.tagger import Tagger, activate
 from mtag.train.distributed import Ranks
 from mtag.train.start import StartingPoint
 from mtag.train.windows import map_windows
@@ -42,10 +41,6 @@ class Task(Protocol):
     def logits(self, inputs: torch.Tensor) -> torch.Tensor: ...
 
     def track_scores(self, indices: Sequence[int]) -> np.ndarray: ...
-
-
-def _activation(kind: str, logits: torch.Tensor) -> torch.Tensor:
-    return torch.softmax(logits, dim=-1) if kind == SOFTMAX else torch.sigmoid(logits)
 
 
 def epoch_order(n: int, draws: int, rng: np.random.Generator, weights: np.ndarray | None) -> np.ndarray:
@@ -118,7 +113,7 @@ class FrozenHead:
         rows = []
         for index in indices:
             z = torch.from_numpy(np.array(self.embeddings[index], dtype=np.float32)).to(self.device)
-            rows.append(_activation(self.activation, self.logits(z)).mean(dim=0).float().cpu().numpy())
+            rows.append(activate(self.activation, self.logits(z)).mean(dim=0).float().cpu().numpy())
         return np.stack(rows) if rows else np.zeros((0, self.targets.shape[1]), np.float32)
 
     def _train_mode(self, training: bool) -> None:
@@ -204,7 +199,9 @@ class FineTune:
     def track_scores(self, indices: Sequence[int]) -> np.ndarray:
         self.net.eval()
         rows = dict(map_windows(self.cache, indices, self.plan, self.batch_size, self.tagger.predict))
-        return np.stack([rows[i].mean(axis=0) for i in indices]) if len(indices) else np.zeros((0, 0), np.float32)
+        if not len(indices):
+            return np.zeros((0, self.targets.shape[1]), np.float32)
+        return np.stack([rows[i].mean(axis=0) for i in indices])
 
     def _train_mode(self) -> None:
         self.net.train()

@@ -1,7 +1,7 @@
 """Whole tracks through a network, window by window, the way ``mtag tag`` cuts them.
 
 Validation and test figures must mean what a user will get, so tracks are
-scored with the engine's own windowing (:func:`mtag.audio.windows.iter_windows`
+scored with the engine's own windowing (:func:`mtag.engine.decoding.analysis_windows`
 over the cached samples, which the engine's decoder produced) and batched
 across tracks.  The same walk computes the frozen-feature embeddings.
 """
@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from mtag.audio.windows import Window, WindowPlan, batched, iter_windows
+from mtag.audio.windows import Window, WindowPlan, batched
 from mtag.data.cache import AudioCache
-from mtag.engine.decoding import MIN_SECONDS
+from mtag.engine.decoding import analysis_windows
 
 #: chunks (B, samples), frames of a full window -> one row per window (B, D)
 WindowFunction = Callable[[np.ndarray, int], np.ndarray]
@@ -22,9 +22,8 @@ WindowFunction = Callable[[np.ndarray, int], np.ndarray]
 
 def _windows(cache: AudioCache, indices: Sequence[int], plan: WindowPlan) -> Iterator[tuple[int, Window]]:
     for index in indices:
-        for window in iter_windows(cache.blocks(index), plan):
-            if not (window.padding and window.end < MIN_SECONDS):  # as the engine drops them
-                yield index, window
+        for window in analysis_windows(cache.blocks(index), plan):
+            yield index, window
 
 
 def map_windows(
