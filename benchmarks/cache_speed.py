@@ -25,7 +25,7 @@ from pathlib import Path
 from mtag.audio.decode import SUPPORTED_EXTENSIONS
 from mtag.cpu import available_cores
 from mtag.data.cache import build_audio_cache
-from mtag.data.shards import human_bytes
+from mtag.units import human_size
 
 RATE = 16000
 
@@ -91,8 +91,8 @@ def main() -> None:
     build = measure_build(paths, args.workers)
     print(f"build: {build.seconds:.2f} s for {build.audio_seconds:,.0f} s of audio = {build.realtime:.0f}x realtime")
     print(f"failures: {build.failures}")
-    print(f"on disk: {human_bytes(build.on_disk)} ({build.on_disk / build.audio_seconds / RATE:.3f} bytes a sample)")
-    print(f"peak RSS: main {human_bytes(build.main_rss)}, largest worker {human_bytes(build.worker_rss)}")
+    print(f"on disk: {human_size(build.on_disk)} ({build.on_disk / build.audio_seconds / RATE:.3f} bytes a sample)")
+    print(f"peak RSS: main {human_size(build.main_rss)}, largest worker {human_size(build.worker_rss)}")
     print(f"rebuild with everything cached: {build.rebuild_seconds * 1000:.0f} ms")
     print(f"load average after: {' / '.join(f'{x:.2f}' for x in os.getloadavg())}")
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from mtag import disk
 from mtag.cli.download_progress import PlainProgress
 from mtag.data import fetch, sources
 from mtag.data.fetch_archives import JoinedFile
@@ -332,7 +333,7 @@ def test_not_enough_disk_space_is_refused_before_downloading(
     tmp_path: Path, served: Served, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _fma_like(monkeypatch, served)
-    monkeypatch.setattr(fetch.shutil, "disk_usage", lambda _path: type("Usage", (), {"free": 10})())
+    monkeypatch.setattr(disk.shutil, "disk_usage", lambda _path: type("Usage", (), {"free": 10})())
     code, _, err = mtag(capsys, "datasets", "fetch", "test-fma", "--to", tmp_path)
     assert code == 1
     assert "to download but only 10 B free" in err

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mtag.data.shards import SUFFIX, ShardStore, human_bytes
+from mtag.data.shards import SUFFIX, ShardStore
 
 
 def embeddings(seed: int, rows: int = 7, dims: int = 200) -> np.ndarray:
@@ -130,7 +130,3 @@ def test_a_missing_folder_is_an_empty_store(tmp_path: Path) -> None:
     assert len(store) == 0 and store.nbytes() == 0
     with pytest.raises(KeyError):
         store.get("a")
-
-
-def test_human_bytes() -> None:
-    assert [human_bytes(n) for n in (12, 1536, 5 << 20, 3 << 30)] == ["12 B", "1.5 KB", "5.0 MB", "3.0 GB"]

@@ -15,7 +15,6 @@ exactly where the first stopped.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from pathlib import Path
 from mtag.data.fetch_archives import extract
 from mtag.data.fetch_http import FetchError, NetworkError, Progress, download, part_path, remote_size
 from mtag.data.sources import Item, Remote, Source, manual_line
+from mtag.disk import free_bytes
 from mtag.units import human_size
 
 #: Above this many bytes to download, the CLI shows the size and asks first (unless --yes).
@@ -166,10 +166,7 @@ def _check_space(fetch_plan: Plan) -> None:
     needed = fetch_plan.bytes_left
     if not needed:
         return
-    folder = fetch_plan.data_dir
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    free = shutil.disk_usage(folder).free
+    free = free_bytes(fetch_plan.data_dir)
     if free < needed:
         raise FetchError(
             f"{fetch_plan.data_dir}: {human_size(needed)} to download but only {human_size(free)} free on that disk",

@@ -45,7 +45,9 @@ from typing import IO, Any
 
 import numpy as np
 
+from mtag.disk import free_bytes
 from mtag.errors import MtagError
+from mtag.units import human_size
 
 MAGIC = b"MTAGSHD1"
 FOOTER = b"MTAGIDX1"
@@ -71,33 +73,17 @@ class CacheFullError(MtagError):
 
     def __init__(self, folder: Path, needed: int, *, files_left: int | None = None) -> None:
         try:
-            free = f"; {human_bytes(_free_bytes(folder))} free"
+            free = f"; {human_size(free_bytes(folder))} free"
         except OSError:
             free = ""
         left = "" if files_left is None else f" for the {files_left} file(s) not yet cached"
         super().__init__(
-            f"no space left on the device for the cache: about {human_bytes(needed)} more needed{left}{free}",
+            f"no space left on the device for the cache: about {human_size(needed)} more needed{left}{free}",
             path=folder,
             hint=_HINT_MOVE,
         )
         self.folder = folder
         self.needed = needed
-
-
-def human_bytes(count: float) -> str:
-    """``1536`` -> ``"1.5 KB"``: sizes in messages and benchmark output."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(count) < 1024 or unit == "GB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    raise AssertionError("unreachable")
-
-
-def _free_bytes(folder: Path) -> int:
-    while not folder.exists() and folder != folder.parent:
-        folder = folder.parent
-    stats = os.statvfs(folder)
-    return stats.f_bavail * stats.f_frsize
 
 
 def _write_all(file: IO[bytes], data: bytes | memoryview) -> None:
