@@ -17,7 +17,6 @@ import os
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from mtag.cli import console
@@ -36,6 +35,7 @@ from mtag.cli.dataset_options import (
     known_dataset,
 )
 from mtag.cli.options import DbOption, JsonOption, VerboseOption
+from mtag.cli.progress import counting_bar
 from mtag.data.catalog import DATASETS
 from mtag.data.check import (
     DEFAULT_PROBE_WORKERS,
@@ -91,15 +91,7 @@ def check_command(
 
 
 def _audit(dataset: Dataset, workers: int) -> Audit:
-    progress = Progress(
-        TextColumn("[bold]checking"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console.err,
-        disable=not console.err.is_terminal,
-        transient=True,
-    )
+    progress = counting_bar()
     task = progress.add_task("checking", total=len(dataset.examples))
     with progress:
         return audit(dataset.examples, workers, lambda: progress.advance(task))

@@ -15,6 +15,19 @@ if TYPE_CHECKING:  # torch stays out of 'mtag --help'
     from mtag.engine.inference import Engine
 
 
+def counting_bar(field: str | None = None, show: bool = True) -> Progress:
+    """A transient "what [bar] 12/93 field 0:01:02" bar on stderr, drawn only on a terminal (and if ``show``).
+
+    ``field`` names a task field shown beside the count (a speed, a loss).
+    One look for every long command's progress.
+    """
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn()]
+    if field is not None:
+        columns.append(TextColumn(f"{{task.fields[{field}]}}"))
+    columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=console.err, disable=not (show and console.err.is_terminal), transient=True)
+
+
 class RunProgress:
     """A context manager giving the ``on_track`` callback that advances the bar.
 
@@ -24,16 +37,7 @@ class RunProgress:
     def __init__(self, total: int, engine: Engine) -> None:
         self.engine = engine
         self.started = time.perf_counter()
-        self.progress = Progress(
-            TextColumn("[bold]tagging"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[speed]}"),
-            TimeRemainingColumn(),
-            console=console.err,
-            disable=not console.err.is_terminal,
-            transient=True,
-        )
+        self.progress = counting_bar("speed")
         self.task = self.progress.add_task("tagging", total=total, speed="")
 
     def __enter__(self) -> Callable[[object], None]:

@@ -12,9 +12,10 @@ import os
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import TaskID
 
 from mtag.cli import console
+from mtag.cli.progress import counting_bar
 from mtag.train.events import TrainEvents
 
 if TYPE_CHECKING:
@@ -36,16 +37,7 @@ class TrainView(TrainEvents):
         self.leader = os.environ.get("RANK", "0") == "0"
         self.quiet = quiet or not self.leader
         self.dataset = dataset
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[detail]}"),
-            TimeRemainingColumn(),
-            console=console.err,
-            disable=not (self.leader and console.err.is_terminal),
-            transient=True,
-        )
+        self.progress = counting_bar("detail", show=self.leader)
         self.task: TaskID | None = None
         self.last_epoch = 0  # the last epoch finished (and checkpointed)
 
