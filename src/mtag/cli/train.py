@@ -132,14 +132,12 @@ def train_command(
     """
     if gpus is not None:
         _relaunch_with_torchrun(gpus)
-    from mtag.data.check import check_trainable
     from mtag.data.load import load_dataset
     from mtag.train.run import TrainRequest, train
     from mtag.train.settings import TrainSettings
 
     options = dataset_options(split, seed, folds, fold, labels, min_tracks, subset, all_genres, from_index, db)
     loaded = load_dataset(dataset, data_dir, options)
-    check_trainable(loaded)
     settings = TrainSettings(
         base=base,
         freeze=freeze,
