@@ -206,5 +206,21 @@ def measure_signal(path: str | Path) -> SignalStats:
         accumulator.add(block)
     if accumulator is None:
         accumulator = _Accumulator(16000, 1)
+    return _finished(accumulator)
+
+
+def measure_samples(samples: np.ndarray, rate: int) -> SignalStats:
+    """Measure audio already in memory (``(samples,)`` mono or ``(channels, samples)``) as :func:`measure_signal` does.
+
+    For callers that decoded a track once for other work (``mtag eval``'s
+    studies): the same rules and thresholds, without decoding the file again.
+    """
+    block = np.atleast_2d(np.asarray(samples, dtype=np.float32))
+    accumulator = _Accumulator(rate, block.shape[0])
+    accumulator.add(block)
+    return _finished(accumulator)
+
+
+def _finished(accumulator: _Accumulator) -> SignalStats:
     accumulator.finish()
     return accumulator.stats()
