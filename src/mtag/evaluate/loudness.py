@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import lfilter
+from scipy.signal import sosfilt
 
 #: The K filter's stages as libebur128 redesigns them for any rate (BS.1770-4's 48 kHz coefficients, exactly,
 #: at 48 kHz): a high shelf (centre Hz, Q, gain dB, the shelf's mid-gain exponent) and a high-pass (centre Hz, Q).
@@ -39,6 +39,8 @@ RELATIVE_GATE_LU = -10.0
 RANGE_GATE_LU = -20.0
 #: The loudness range is the spread between these percentiles of the gated short-term values.
 RANGE_PERCENTILES = (10.0, 95.0)
+#: Samples squared at a time in float64.
+_CHUNK_SAMPLES = 1 << 20
 _OFFSET = -0.691  # BS.1770's constant: a 1 kHz sine reads its RMS level after the filter's +0.691 dB there
 
 
@@ -60,14 +62,24 @@ def k_weighting(rate: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return [shelf, high_pass]
 
 
-def _block_powers(weighted: np.ndarray, rate: int, seconds: float) -> np.ndarray:
-    """Mean square of every ``seconds`` block, one every STEP_SECONDS (empty when the audio is shorter)."""
-    size, step = round(seconds * rate), round(STEP_SECONDS * rate)
-    if weighted.size < size:
+def _step_energies(weighted: np.ndarray, step: int) -> np.ndarray:
+    """Sum of squares of every whole ``step`` samples (float64), a chunk at a time so memory stays small."""
+    count = weighted.size // step
+    sums = np.empty(count)
+    rows = max(1, _CHUNK_SAMPLES // step)
+    for first in range(0, count, rows):
+        chunk = weighted[first * step : min(first + rows, count) * step].reshape(-1, step).astype(np.float64)
+        sums[first : first + rows] = np.square(chunk).sum(axis=1)
+    return sums
+
+
+def _block_powers(steps: np.ndarray, step: int, seconds: float) -> np.ndarray:
+    """Mean square of every ``seconds`` block, one every step (empty when the audio is shorter than one)."""
+    size = round(seconds / STEP_SECONDS)
+    if steps.size < size:
         return np.zeros(0)
-    sums = np.concatenate([[0.0], np.cumsum(np.square(weighted, dtype=np.float64))])
-    starts = np.arange(0, weighted.size - size + 1, step)
-    return np.maximum(sums[starts + size] - sums[starts], 0.0) / size
+    running = np.concatenate([[0.0], np.cumsum(steps)])
+    return np.maximum(running[size:] - running[:-size], 0.0) / (size * step)
 
 
 def _lufs(power: np.ndarray | float) -> np.ndarray:
@@ -81,11 +93,12 @@ def loudness(audio: np.ndarray, rate: int) -> tuple[float, float]:
     Both are NaN for silence (no block over the absolute gate); the range is
     also NaN for audio shorter than one 3 s short-term block.
     """
-    weighted = np.asarray(audio, dtype=np.float64)
-    for b, a in k_weighting(rate):
-        weighted = lfilter(b, a, weighted)
-    blocks = _block_powers(weighted, rate, BLOCK_SECONDS)
-    return _gated_mean(blocks, RELATIVE_GATE_LU), _range(_block_powers(weighted, rate, SHORT_TERM_SECONDS))
+    sections = np.array([np.concatenate([b, a]) for b, a in k_weighting(rate)], dtype=np.float32)
+    weighted = sosfilt(sections, np.asarray(audio, dtype=np.float32))
+    step = round(STEP_SECONDS * rate)  # blocks are whole steps: 400 ms = 4, 3 s = 30
+    steps = _step_energies(weighted, step)
+    blocks, short_term = _block_powers(steps, step, BLOCK_SECONDS), _block_powers(steps, step, SHORT_TERM_SECONDS)
+    return _gated_mean(blocks, RELATIVE_GATE_LU), _range(short_term)
 
 
 def _gated_mean(powers: np.ndarray, relative_lu: float) -> float:

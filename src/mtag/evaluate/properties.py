@@ -78,4 +78,7 @@ def window_properties(window_scores: np.ndarray | None, duration: float) -> dict
     top = scores.argmax(axis=1)
     changes = float(np.mean(top[1:] != top[:-1])) if count >= MIN_SEGMENTS_FOR_STABILITY else math.nan
     edges = np.linspace(0.0, duration, count + 1)
-    return {"label_changes": changes, "parts": float(1 + len(part_cuts(scores, edges[:-1].tolist(), edges[1:].tolist())))}
+    return {
+        "label_changes": changes,
+        "parts": float(1 + len(part_cuts(scores, edges[:-1].tolist(), edges[1:].tolist()))),
+    }
