@@ -29,7 +29,7 @@ PROPERTIES: dict[str, str] = {
     "bandwidth_hz": "bandwidth (Hz above which less than -60 dB of the energy lies)",
     "flatness": "spectral flatness (median over sounding frames, 0 tonal .. 0.56 white noise)",
     "tempo_bpm": "tempo (BPM, median of 10 s stretches)",
-    "tempo_spread_pct": "tempo spread (std of the 10 s stretches' tempi, % of their median)",
+    "tempo_stability": "tempo stability (share of 10 s stretches within 4 % of the median tempo or its double/half)",
     "pulse_clarity": "pulse clarity (onset autocorrelation at the beat period, 0..1)",
     "clipping_share": "share of samples at full scale",
     "narrow_band": "narrow band (1 where mtag inspect warns: sound stops under 5 kHz)",

@@ -10,12 +10,14 @@ Method (NumPy only; the classic onset-autocorrelation tempo estimator):
    strongest lag between 40 and 240 BPM after a log-normal preference centred on
    120 BPM, one octave wide (what keeps a 120 BPM beat from reading as 60 BPM; the
    weighting librosa's tempo estimator uses), refined between lags by a parabola.
-3. ``tempo_spread_pct``: the standard deviation of the stretches' tempi, in per
-   cent of their median -- 0 for a click track or a drum machine, tens of per
-   cent for a medley, a rubato piece or a track without a beat (whose "tempo"
-   wanders).  ``pulse_clarity``: the autocorrelation at the chosen period as a
-   share of its value at lag 0, averaged over stretches -- near 1 for a strict
-   pulse, near 0 where nothing repeats.
+3. ``tempo_stability``: the share of stretches whose tempo is within
+   TEMPO_AGREEMENT of the track's median tempo, or of its double or half (an
+   estimator's octave slips -- a rock beat read as 61 BPM in two stretches of
+   nine, 121 in the rest -- are no change of tempo).  1 for a click track, a drum
+   machine or a steady band; lower for a medley, a tempo change, rubato, or a
+   track without a beat (whose "tempo" wanders).  ``pulse_clarity``: the
+   autocorrelation at the chosen period as a share of its value at lag 0,
+   averaged over stretches -- near 1 for a strict pulse, near 0 where nothing repeats.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ ENVELOPE_HZ = 100.0
 STRETCH_SECONDS, STRETCH_STEP_SECONDS = 10.0, 2.5
 #: Tempi considered (BPM), and the preferred one with the preference's width in octaves.
 MIN_BPM, MAX_BPM, PREFERRED_BPM, PREFERENCE_OCTAVES = 40.0, 240.0, 120.0, 1.0
+#: Two stretches agree on the tempo within this ratio (4 %: a live drummer's drift, not a new tempo).
+TEMPO_AGREEMENT = 0.04
 #: Spectral frames at a time (bounds the memory of a long track's spectrum).
 _CHUNK_FRAMES = 2048
 
@@ -72,7 +76,10 @@ def stretch_tempi(envelope: np.ndarray, frame_rate: float) -> tuple[np.ndarray, 
         correlation = np.fft.irfft(np.abs(spectrum) ** 2)[: longest + 2]
         if correlation[0] <= 0:
             continue  # nothing happens in this stretch: no tempo to speak of
-        best = int(lags[np.argmax(np.maximum(correlation[lags], 0.0) * preference)])
+        weighted = correlation[lags] * preference
+        if weighted.max() <= 0:
+            continue  # no lag repeats what came before: no pulse
+        best = int(lags[np.argmax(weighted)])
         tempi.append(60.0 * frame_rate / _refined(correlation, best))
         clarity.append(max(0.0, float(correlation[best] / correlation[0])))
     return np.array(tempi), np.array(clarity)
@@ -82,18 +89,24 @@ def _refined(values: np.ndarray, peak: int) -> float:
     """The peak's position between samples, from the parabola through it and its neighbours."""
     left, middle, right = values[peak - 1], values[peak], values[peak + 1]
     curvature = left - 2 * middle + right
-    return peak + 0.5 * (left - right) / curvature if curvature < 0 else float(peak)
+    shift = 0.5 * (left - right) / curvature if curvature < 0 else 0.0
+    return peak + min(0.5, max(-0.5, shift))  # a peak's top lies within half a lag of its highest sample
 
 
 def tempo_properties(audio: np.ndarray, rate: int) -> dict[str, float]:
-    """``tempo_bpm`` (median over stretches), ``tempo_spread_pct`` and ``pulse_clarity``; NaN where not measurable.
+    """``tempo_bpm`` (median over stretches), ``tempo_stability`` and ``pulse_clarity``; NaN where not measurable.
 
-    The spread needs two stretches (12.5 s of audio); tempo and clarity need
+    Stability needs two stretches (12.5 s of audio); tempo and clarity need
     one stretch of twice the slowest period (3 s).
     """
     tempi, clarity = stretch_tempi(*onset_strength(audio, rate))
     if tempi.size == 0:
-        return {"tempo_bpm": math.nan, "tempo_spread_pct": math.nan, "pulse_clarity": math.nan}
+        return {"tempo_bpm": math.nan, "tempo_stability": math.nan, "pulse_clarity": math.nan}
     median = float(np.median(tempi))
-    spread = 100.0 * float(np.std(tempi)) / median if tempi.size > 1 else math.nan
-    return {"tempo_bpm": median, "tempo_spread_pct": spread, "pulse_clarity": float(clarity.mean())}
+    octaves = np.log2(tempi / median)
+    off = np.min(
+        np.abs(octaves[:, np.newaxis] - np.array([-1.0, 0.0, 1.0])), axis=1
+    )  # from the median, its double or half
+    agree = off <= math.log2(1.0 + TEMPO_AGREEMENT)
+    stability = float(agree.mean()) if tempi.size > 1 else math.nan
+    return {"tempo_bpm": median, "tempo_stability": stability, "pulse_clarity": float(clarity.mean())}
