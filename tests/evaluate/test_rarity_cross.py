@@ -88,6 +88,8 @@ def test_a_shipped_model_uses_its_published_figure_and_says_where_it_comes_from(
     row = cross_row(_shipped(), "gtzan", {"roc_auc": 0.75})
     assert not row.in_domain and row.trained_on.startswith("Million Song Dataset")
     assert row.figures[0].in_domain == pytest.approx(0.880, abs=0.001)
+    macro = cross_row(_shipped(), "gtzan", {"roc_auc_macro": 0.75, "macro_pr_auc": 0.2})  # the card's are macro
+    assert [f.in_domain for f in macro.figures] == [pytest.approx(0.880, abs=0.001), pytest.approx(0.289, abs=0.001)]
     assert "as published (experiment.result in the musicnn 0.1.0 wheel)" in row.note
 
 

@@ -119,9 +119,14 @@ def _same_data(evaluated: str, trained: str) -> bool:
 
 
 def in_domain_figure(card: ModelCard, metric: str) -> float | None:
-    """The card's figure for ``metric``: a trained model's test one, else a published one; None if neither."""
+    """The card's figure for ``metric``: a trained model's test one, else a published one; None if neither.
+
+    A card's ``pr_auc``/``roc_auc`` are macro averages over labels, so
+    ``macro_roc_auc`` or ``roc_auc_macro`` finds them too.
+    """
     figures = card.metrics or {}
-    for key in (f"test_{metric}", metric):
+    plain = metric.removeprefix("macro_").removesuffix("_macro")
+    for key in dict.fromkeys((f"test_{metric}", metric, f"test_{plain}", plain)):
         value = figures.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)

@@ -241,14 +241,16 @@ def worst_tracks(
     label, or several for a multi-label data set); ``model`` goes into the
     inspect command so it looks with the model that was evaluated.
     """
-    truths = [(label,) if isinstance(label, str) else tuple(label) for label in true_labels]
+    truths = [(label,) if isinstance(label, str) else tuple(str(one) for one in label) for label in true_labels]
     if not len(paths) == len(truths) == len(predicted) == len(confidence):
         raise ValueError("paths, true labels, predictions and confidences must have one entry per track")
     wrong = [i for i, (truth, guess) in enumerate(zip(truths, predicted)) if guess not in truth]
     wrong.sort(key=lambda i: -float(confidence[i]))
     return WorstTracks(
         tuple(
-            WorstTrack(str(paths[i]), truths[i], predicted[i], float(confidence[i]), inspect_command(paths[i], model))
+            WorstTrack(
+                str(paths[i]), truths[i], str(predicted[i]), float(confidence[i]), inspect_command(paths[i], model)
+            )
             for i in wrong[:k]
         )
     )
