@@ -267,8 +267,11 @@ def _median(values: np.ndarray) -> float:
     return float(np.median(values)) if values.size else math.nan
 
 
-def _number(value: float, spec: str = ".3g") -> str:
-    return "n/a" if math.isnan(value) else format(value, spec)
+def _number(value: float, spec: str | None = None) -> str:
+    """A figure for the report: three significant digits, whole numbers from 1000 (7766 Hz, not 7.77e+03)."""
+    if math.isnan(value):
+        return "n/a"
+    return format(value, spec or (".0f" if abs(value) >= 1000 else ".3g"))
 
 
 def _plain(value: float) -> float | None:
