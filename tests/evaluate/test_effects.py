@@ -70,8 +70,9 @@ def test_the_report_and_json_are_plain() -> None:
     assert data["properties"][0]["cliffs_delta"] == 1.0 and data["properties"][2]["cliffs_delta"] is None
     text = study.markdown()
     assert "integrated loudness (LUFS" in text and "**+1.00**" in text and "n/a" in text
-    wide = characteristics_study([{"bandwidth_hz": 7765.6}, {"bandwidth_hz": 3400.0}], np.array([True, False]), 1, 10)
-    assert "| 7766 | 3400 |" in wide.markdown()  # not 7.77e+03
+    tracks = [{"bandwidth_hz": 7765.6, "loudness_range_lu": 7e-15}, {"bandwidth_hz": 3400.0, "loudness_range_lu": 2.5}]
+    wide = characteristics_study(tracks, np.array([True, False]), 1, 10).markdown()
+    assert "| 7766 | 3400 |" in wide and "| 0 | 2.5 |" in wide  # not 7.77e+03, nor 7e-15
 
 
 def test_mismatched_lengths_are_refused() -> None:

@@ -271,6 +271,8 @@ def _number(value: float, spec: str | None = None) -> str:
     """A figure for the report: three significant digits, whole numbers from 1000 (7766 Hz, not 7.77e+03)."""
     if math.isnan(value):
         return "n/a"
+    if abs(value) < 1e-9:
+        value = 0.0  # rounding noise (a steady tone's loudness range: 7e-15 LU) reads as the 0 it is
     return format(value, spec or (".0f" if abs(value) >= 1000 else ".3g"))
 
 
