@@ -111,6 +111,13 @@ def test_silence_is_not_measurable_rather_than_a_crash() -> None:
     assert all(isinstance(value, float) for value in properties.values())
 
 
+@pytest.mark.parametrize("samples", [0, 100])
+def test_audio_too_short_to_measure_gives_nan_not_a_crash(samples: int) -> None:
+    properties = track_properties(_noise(samples / RATE), RATE, np.zeros((0, 3)))
+    assert math.isnan(properties["loudness_lufs"]) and math.isnan(properties["tempo_bpm"])
+    assert math.isnan(properties["parts"])  # no windows
+
+
 def test_window_scores_give_label_changes_and_parts() -> None:
     """Ten 3 s windows: rock for five, then jazz for five -- two parts (inspect's medley); one change in nine."""
     rock, jazz = [0.9, 0.1], [0.1, 0.9]

@@ -93,6 +93,8 @@ def loudness(audio: np.ndarray, rate: int) -> tuple[float, float]:
     Both are NaN for silence (no block over the absolute gate); the range is
     also NaN for audio shorter than one 3 s short-term block.
     """
+    if len(audio) < round(BLOCK_SECONDS * rate):
+        return math.nan, math.nan  # not one 400 ms block
     sections = np.array([np.concatenate([b, a]) for b, a in k_weighting(rate)], dtype=np.float32)
     weighted = sosfilt(sections, np.asarray(audio, dtype=np.float32))
     step = round(STEP_SECONDS * rate)  # blocks are whole steps: 400 ms = 4, 3 s = 30

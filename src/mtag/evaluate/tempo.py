@@ -55,6 +55,8 @@ def onset_strength(audio: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
         previous = compressed[-1:]
     envelope = np.concatenate(flux) if flux else np.zeros(0)
     frame_rate = rate / hop
+    if envelope.size == 0:
+        return envelope, frame_rate
     width = max(1, round(frame_rate))  # 1 s moving average: the slow swell of loudness is no onset
     local = np.convolve(envelope, np.ones(width) / width, mode="same")
     return np.maximum(envelope - local, 0.0), frame_rate
