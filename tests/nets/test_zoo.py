@@ -186,3 +186,20 @@ def test_squeeze_excitation_adds_its_blocks():
 def test_bad_params_are_a_value_error_naming_the_param(name, params, culprit):
     with pytest.raises(ValueError, match=f"'{culprit}'"):
         build_network(name, {"n_labels": 2, **params})
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_every_zoo_network_can_be_a_transfer_starting_point(name):
+    """``mtag train --from`` puts a new head at a transfer point: embed then head must be the network."""
+    torch.manual_seed(0)
+    spec = spec_of(name)
+    frames = TINY[name].get("n_frames", 20)
+    net = build_network(name, conventional(name, TINY[name], 3, frames)).eval()
+    x = torch.randn(2, frames) if spec.features is None else torch.randn(2, frames, spec.features)
+    with torch.no_grad():
+        expected = net(x)
+        for point in net.TRANSFER_POINTS:
+            assert torch.allclose(net.head(net.embed(x, point), point), expected, atol=1e-6)
+            assert "classifier" in net.head_modules(point)
+            for module in net.head_modules(point):
+                net.get_submodule(module)  # the names start_from re-initialises exist

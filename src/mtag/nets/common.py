@@ -142,3 +142,38 @@ class ConvBnPool2d(nn.Module):
 def as_image(spectrogram: torch.Tensor) -> torch.Tensor:
     """``(B, frames, bands)`` -> ``(B, 1, bands, frames)``: the papers' frequency x time image layout."""
     return spectrogram.transpose(1, 2).unsqueeze(1)
+
+
+#: The transfer point every zoo network offers: the features the classifier reads.
+PENULTIMATE = "penultimate"
+
+
+class ClassifierHead(nn.Module):
+    """A network whose last step is ``classifier(dropout(features))``: the transfer protocol for free.
+
+    ``mtag train --from MODEL`` puts a new head on a trained network at one of
+    its ``TRANSFER_POINTS`` (see :mod:`mtag.train.start`), through ``embed``,
+    ``head`` and ``head_modules``.  A subclass defines ``embed`` (input ->
+    the features the classifier reads) and the ``dropout`` and ``classifier``
+    modules; a model trained from scratch with ``--arch`` then serves as a
+    starting point like the shipped ones.
+    """
+
+    TRANSFER_POINTS: tuple[str, ...] = (PENULTIMATE,)
+    dropout: nn.Module
+    classifier: nn.Linear
+
+    def embed(self, x: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        raise NotImplementedError
+
+    def head(self, embedding: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        """The layers after ``point``: ``head(embed(x))`` is ``forward(x)``."""
+        return self.classifier(self.dropout(embedding))
+
+    @staticmethod
+    def head_modules(point: str = PENULTIMATE) -> tuple[str, ...]:
+        """The submodules ``head`` uses: what a new head re-initialises and trains."""
+        return ("classifier",)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))

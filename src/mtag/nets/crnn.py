@@ -29,14 +29,23 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from mtag.nets.common import ConvBnPool2d, as_image, check_count, check_fraction, checked_pools, checked_widths
+from mtag.nets.common import (
+    PENULTIMATE,
+    ClassifierHead,
+    ConvBnPool2d,
+    as_image,
+    check_count,
+    check_fraction,
+    checked_pools,
+    checked_widths,
+)
 from mtag.nets.recipes import Recipe
 
 #: The released MagnaTagATune CRNN's input: 1366 frames of 256 samples at 12 kHz (29.1 s).
 PAPER_FRAMES, PAPER_RATE, PAPER_HOP = 1366, 12000, 256
 
 
-class Crnn(nn.Module):
+class Crnn(ClassifierHead):
     """Log-mel ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames >= 1."""
 
     RECIPE = Recipe(
@@ -83,8 +92,9 @@ class Crnn(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(gru_units, n_labels)
 
-    def forward(self, logmel: torch.Tensor) -> torch.Tensor:
+    def embed(self, logmel: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        """The top GRU layer's state after the last step."""
         features = self.blocks(self.input_bn(as_image(logmel)))  # (B, C, bands, steps)
         sequence = features.amax(dim=2).transpose(1, 2)  # (B, steps, C)
         _, hidden = self.gru(sequence)  # hidden: (layers, B, units)
-        return self.classifier(self.dropout(hidden[-1]))
+        return hidden[-1]

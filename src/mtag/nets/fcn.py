@@ -31,14 +31,23 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from mtag.nets.common import ConvBnPool2d, as_image, check_count, check_fraction, checked_pools, checked_widths
+from mtag.nets.common import (
+    PENULTIMATE,
+    ClassifierHead,
+    ConvBnPool2d,
+    as_image,
+    check_count,
+    check_fraction,
+    checked_pools,
+    checked_widths,
+)
 from mtag.nets.recipes import Recipe
 
 #: The released MagnaTagATune FCN's input: 1366 frames of 256 samples at 12 kHz (29.1 s).
 PAPER_FRAMES, PAPER_RATE, PAPER_HOP = 1366, 12000, 256
 
 
-class Fcn(nn.Module):
+class Fcn(ClassifierHead):
     """Log-mel ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames >= 1."""
 
     RECIPE = Recipe(
@@ -72,6 +81,6 @@ class Fcn(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(widths[-1], n_labels)
 
-    def forward(self, logmel: torch.Tensor) -> torch.Tensor:
-        features = self.blocks(self.input_bn(as_image(logmel)))
-        return self.classifier(self.dropout(features.amax(dim=(2, 3))))
+    def embed(self, logmel: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        """The last block's channels, max-pooled over what is left of frequency and time."""
+        return self.blocks(self.input_bn(as_image(logmel))).amax(dim=(2, 3))

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from mtag.nets.common import check_count, check_fraction, check_positive, checked_widths
+from mtag.nets.common import PENULTIMATE, ClassifierHead, check_count, check_fraction, check_positive, checked_widths
 from mtag.nets.recipes import Recipe
 
 #: 3^10 samples: the strided first conv and nine pooling blocks each divide by three.
@@ -70,7 +70,7 @@ class SampleBlock(nn.Module):
         return self.se(self.pool(self.bn(self.conv(x)).relu()))
 
 
-class SampleCnn(nn.Module):
+class SampleCnn(ClassifierHead):
     """Samples ``(B, n_frames)`` -> logits ``(B, n_labels)``; exactly ``n_frames`` samples (59,049 by default)."""
 
     RECIPE = Recipe(
@@ -117,8 +117,8 @@ class SampleCnn(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(top, n_labels)
 
-    def forward(self, samples: torch.Tensor) -> torch.Tensor:
+    def embed(self, samples: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        """The last conv's channels at the one frame the blocks leave."""
         if samples.shape[-1] != self.n_frames:
             raise ValueError(f"samplecnn takes exactly {self.n_frames} samples per window, got {samples.shape[-1]}")
-        x = self.top(self.blocks(self.stem(samples.unsqueeze(1))))  # (B, top, 1)
-        return self.classifier(self.dropout(x.flatten(1)))
+        return self.top(self.blocks(self.stem(samples.unsqueeze(1)))).flatten(1)  # (B, top)

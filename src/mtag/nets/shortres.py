@@ -26,9 +26,11 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from mtag.nets.common import as_image, check_count, check_fraction, checked_widths
+from mtag.nets.common import PENULTIMATE, ClassifierHead, as_image, check_count, check_fraction, checked_widths
 from mtag.nets.recipes import Recipe
 
+#: The transfer point before the dense layer (the other is the dense layer's output).
+POOLED = "pooled"
 #: The paper's chunk: 3^10 samples at 16 kHz.
 CHUNK_SAMPLES, PAPER_RATE = 59049, 16000
 
@@ -53,7 +55,7 @@ class ResBlock2d(nn.Module):
         return (y + self.shortcut(x)).relu()
 
 
-class ShortRes(nn.Module):
+class ShortRes(ClassifierHead):
     """Log-mel ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames >= 1."""
 
     RECIPE = Recipe(
@@ -85,6 +87,21 @@ class ShortRes(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(widths[-1], n_labels)
 
-    def forward(self, logmel: torch.Tensor) -> torch.Tensor:
+    #: Where a new head can sit (mtag.train.transfer): the dense layer's output (default) or the pooled blocks.
+    TRANSFER_POINTS = (PENULTIMATE, POOLED)
+
+    def embed(self, logmel: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        """The last block's channels max-pooled over frequency and time, then (``penultimate``) the dense layer."""
         pooled = self.blocks(self.input_bn(as_image(logmel))).amax(dim=(2, 3))
-        return self.classifier(self.dropout(self.dense_bn(self.dense(pooled)).relu()))
+        return pooled if point == POOLED else self.penultimate(pooled)
+
+    def penultimate(self, pooled: torch.Tensor) -> torch.Tensor:
+        return self.dense_bn(self.dense(pooled)).relu()
+
+    def head(self, embedding: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        hidden = self.penultimate(embedding) if point == POOLED else embedding
+        return self.classifier(self.dropout(hidden))
+
+    @staticmethod
+    def head_modules(point: str = PENULTIMATE) -> tuple[str, ...]:
+        return ("dense", "dense_bn", "classifier") if point == POOLED else ("classifier",)

@@ -42,7 +42,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mtag.nets.common import as_image, check_count, check_fraction, check_positive
+from mtag.nets.common import PENULTIMATE, ClassifierHead, as_image, check_count, check_fraction, check_positive
 from mtag.nets.recipes import Recipe
 
 #: AST's input: 1024 frames of 10 ms at 16 kHz (10.24 s).
@@ -55,7 +55,7 @@ def patch_count(size: int, patch: int, stride: int) -> int:
     return (max(size, patch) - patch) // stride + 1
 
 
-class SpectrogramTransformer(nn.Module):
+class SpectrogramTransformer(ClassifierHead):
     """Log-mel ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames >= 1."""
 
     RECIPE = Recipe(
@@ -100,7 +100,7 @@ class SpectrogramTransformer(nn.Module):
         self.patch, self.stride, self.pool = patch, patch - overlap, pool
         self.min_frames = 1
         self.input_bn = nn.BatchNorm2d(1)
-        self.embed = nn.Conv2d(1, dim, patch, stride=self.stride)
+        self.patch_embed = nn.Conv2d(1, dim, patch, stride=self.stride)
         grid = (patch_count(n_mels, patch, self.stride), patch_count(pos_frames, patch, self.stride))
         self.positions = nn.Parameter(torch.empty(1, dim, *grid))
         self.cls = nn.Parameter(torch.empty(1, 1, dim))
@@ -112,13 +112,14 @@ class SpectrogramTransformer(nn.Module):
         )
         self.encoder = nn.TransformerEncoder(layer, depth, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(dim)
+        self.dropout = nn.Identity()  # the encoder has its own dropout; the head reads the pooled token as it is
         self.classifier = nn.Linear(dim, n_labels)
 
     def tokens(self, logmel: torch.Tensor) -> torch.Tensor:
         """``(B, frames, bands)`` -> ``(B, 1 + patches, dim)``: [CLS] and the embedded patches with their positions."""
         x = self.input_bn(as_image(logmel))
         x = F.pad(x, (0, max(0, self.patch - x.shape[3]), 0, max(0, self.patch - x.shape[2])))
-        patches = self.embed(x)  # (B, dim, freq patches, time patches)
+        patches = self.patch_embed(x)  # (B, dim, freq patches, time patches)
         positions: torch.Tensor = self.positions
         if positions.shape[2:] != patches.shape[2:]:
             positions = F.interpolate(positions, size=patches.shape[2:], mode="bilinear", align_corners=False)
@@ -126,7 +127,7 @@ class SpectrogramTransformer(nn.Module):
         cls = (self.cls + self.cls_position).expand(patches.shape[0], -1, -1)
         return torch.cat([cls, patches], dim=1)
 
-    def forward(self, logmel: torch.Tensor) -> torch.Tensor:
+    def embed(self, logmel: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        """The normalised [CLS] output, or the mean of the patch tokens' (``pool="mean"``)."""
         encoded = self.norm(self.encoder(self.tokens(logmel)))
-        pooled = encoded[:, 0] if self.pool == "cls" else encoded[:, 1:].mean(dim=1)
-        return self.classifier(pooled)
+        return encoded[:, 0] if self.pool == "cls" else encoded[:, 1:].mean(dim=1)
