@@ -20,9 +20,9 @@ through a bottleneck of ``se_ratio`` x channels (ReLU) and a sigmoid, and
 rescales the channels.  ``se_ratio`` 0.125 is the authors' released setting
 for MagnaTagATune (tae-jun/resemul).
 
-Changed, and why: the last conv reads a single remaining frame, so it has a
-kernel of 1 (the paper's 3 taps would see two zero pads: same function, a
-third of the weights).  The SE variant keeps the basic head; Kim et al.
+Changed, and why: the last conv reads the single remaining frame, so it has
+a kernel of 1, as in Won et al.'s re-implementation (3 taps would only add
+two that read zero padding).  The SE variant keeps the basic head; Kim et al.
 also concatenated the last three blocks' pooled outputs (multi-level
 aggregation), which is not reproduced here.
 
