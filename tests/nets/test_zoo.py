@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -13,6 +14,8 @@ from mtag.cards.frontend import FrontEndSpec, read_frontend
 from mtag.nets.frontends import build_frontend
 from mtag.nets.recipes import Recipe, recipe
 from mtag.nets.registry import build_network
+from tests.library.helpers import mtag, write_music
+from tests.nets.tiny import write_model
 
 ZOO = ("fcn", "shortres", "crnn", "samplecnn", "transformer")
 
@@ -203,3 +206,33 @@ def test_every_zoo_network_can_be_a_transfer_starting_point(name):
             assert "classifier" in net.head_modules(point)
             for module in net.head_modules(point):
                 net.get_submodule(module)  # the names start_from re-initialises exist
+
+
+@pytest.mark.parametrize("name", ZOO)
+def test_a_zoo_model_folder_loads_through_its_card_and_scores_a_file(capsys, tmp_path, name):
+    """Weights and card written as mtag train writes them; ``mtag inspect`` builds the network from the card alone."""
+    torch.manual_seed(0)
+    plan, spec = recipe(name), spec_of(name)
+    frames = TINY[name].get("n_frames", round(1.0 * spec.sample_rate / spec.framing.hop))  # samplecnn: 243 samples
+    params = conventional(name, TINY[name], 3, frames)
+    labels = ("rockish", "jazzy", "hiss")
+    net = build_network(name, params).eval()
+    model = write_model(
+        tmp_path / "model",
+        net,
+        name,
+        params,
+        spec,
+        name=f"tiny-{name}",
+        labels=labels,
+        genres={"rockish": "Rock", "jazzy": "jazz"},
+        window_seconds=frames * spec.framing.hop / spec.sample_rate,
+        fixed_length=plan.fixed_length,
+    )
+    song = write_music(tmp_path / "song.flac", seconds=1.5)
+    code, out, err = mtag(capsys, "inspect", song, "--model", model.directory, "--json", "--threshold", "0")
+    assert code == 0, err
+    report = json.loads(out.splitlines()[0])
+    assert report["labels"] == list(labels)
+    scores = [segment["scores"] for segment in report["segments"]]
+    assert scores and all(len(row) == 3 and all(0 <= v <= 1 for v in row) for row in scores)
