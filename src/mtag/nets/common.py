@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import torch
@@ -148,7 +149,7 @@ def as_image(spectrogram: torch.Tensor) -> torch.Tensor:
 PENULTIMATE = "penultimate"
 
 
-class ClassifierHead(nn.Module):
+class ClassifierHead(nn.Module, ABC):
     """A network whose last step is ``classifier(dropout(features))``: the transfer protocol for free.
 
     ``mtag train --from MODEL`` puts a new head on a trained network at one of
@@ -163,8 +164,9 @@ class ClassifierHead(nn.Module):
     dropout: nn.Module
     classifier: nn.Linear
 
+    @abstractmethod
     def embed(self, x: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
-        raise NotImplementedError
+        """The network's activations at transfer ``point``, ``(B, features)``."""
 
     def head(self, embedding: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
         """The layers after ``point``: ``head(embed(x))`` is ``forward(x)``."""
