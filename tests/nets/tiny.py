@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import save
@@ -55,7 +56,39 @@ def make_model(
     """Write ``folder/{weights.safetensors,model.json}`` for a :class:`TinyNet` seeded with ``seed``."""
     torch.manual_seed(seed)
     features = frontend.features or 1
-    net = TinyNet(features, len(labels))
+    params = {"n_features": features, "n_labels": len(labels)}
+    return write_model(
+        folder,
+        TinyNet(**params),
+        TINY,
+        params,
+        frontend,
+        name=name,
+        labels=labels,
+        genres={"rockish": "Rock", "jazzy": "jazz"} if genres is None else genres,
+        activation=activation,
+        window_seconds=window_seconds,
+    )
+
+
+def write_model(
+    folder: Path,
+    net: nn.Module,
+    architecture: str,
+    params: dict[str, Any],
+    frontend: FrontEndSpec,
+    *,
+    name: str,
+    labels: tuple[str, ...],
+    genres: dict[str, str],
+    activation: str = "sigmoid",
+    window_seconds: float = 2.0,
+    fixed_length: bool = False,
+) -> ModelCard:
+    """Write ``folder/{weights.safetensors,model.json}``: ``net``'s weights under a card for ``architecture``.
+
+    The window is ``window_seconds`` rounded to whole frames of the front end.
+    """
     weights = save({k: v.contiguous() for k, v in net.state_dict().items()})
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "weights.safetensors").write_bytes(weights)
@@ -63,13 +96,13 @@ def make_model(
     window = round(window_seconds * frontend.sample_rate / step) * step
     card = ModelCard(
         name=name,
-        architecture=TINY,
-        params={"n_features": features, "n_labels": len(labels)},
+        architecture=architecture,
+        params=params,
         frontend=frontend,
-        input=InputWindow(window, window),
+        input=InputWindow(window, window, fixed_length),
         activation=activation,
         labels=labels,
-        genres={"rockish": "Rock", "jazzy": "jazz"} if genres is None else genres,
+        genres=genres,
         weights=WeightsRef("weights.safetensors", hashlib.sha256(weights).hexdigest()),
         directory=folder,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import torch
@@ -63,3 +64,118 @@ class ConvReluBn(nn.Module):
         if self.const_taps is not None:
             y = y + constant_input_response(self.const_taps, y.shape[2:], self.conv.padding)
         return self.bn(y.relu())
+
+
+def check_positive(name: str, value: float) -> None:
+    """A size or rate that must be above zero: ValueError naming the parameter otherwise.
+
+    The registry refuses unknown parameter names; this refuses nonsense values
+    (a card or ``--param`` with ``depth=0``) before torch fails somewhere deep inside.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError(f"parameter {name!r} must be a positive number, got {value!r}")
+
+
+def check_count(name: str, value: int) -> None:
+    """A number of layers, heads, units...: ValueError naming the parameter unless a whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"parameter {name!r} must be a whole number of at least 1, got {value!r}")
+
+
+def check_fraction(name: str, value: float) -> None:
+    """A probability such as a dropout rate: ValueError naming the parameter unless 0 <= value < 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ValueError(f"parameter {name!r} must be at least 0 and below 1, got {value!r}")
+
+
+def checked_widths(name: str, widths: Sequence[int]) -> list[int]:
+    """Per-layer channel counts from a parameter: a non-empty list of positive integers, else ValueError naming it."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, Sequence) or not widths:
+        raise ValueError(f"parameter {name!r} must be a non-empty list of channel counts, got {widths!r}")
+    for width in widths:
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"parameter {name!r} must list positive integers, got {list(widths)!r}")
+    return list(widths)
+
+
+def checked_pools(pools: Sequence[Sequence[int]], count: int) -> list[tuple[int, int]]:
+    """``pools`` as (frequency, time) pairs, one per conv layer; ValueError naming ``pools`` otherwise."""
+    try:
+        pairs = [(int(f), int(t)) for f, t in pools]
+    except (TypeError, ValueError):
+        raise ValueError(f"parameter 'pools' must list (frequency, time) pairs, got {pools!r}") from None
+    if len(pairs) != count or min(min(p) for p in pairs) < 1:
+        raise ValueError(f"parameter 'pools' must give {count} pairs of positive sizes (one per layer), got {pools!r}")
+    return pairs
+
+
+def pool_within(x: torch.Tensor, kernel: tuple[int, int]) -> torch.Tensor:
+    """Max-pool ``(B, C, freq, time)`` by ``kernel``, each side shrunk to the map's size where the map is smaller.
+
+    The papers sized their pools so that a 96-band, 29-second input ends at
+    one cell; a shorter window or fewer bands (the user's front-end options)
+    would otherwise pool a side to nothing.  Shrinking the kernel keeps at
+    least one cell per side, and the network's global pool at the end takes
+    whatever is left -- identical to the paper on the paper's input.
+    """
+    size = (min(kernel[0], x.shape[2]), min(kernel[1], x.shape[3]))
+    return F.max_pool2d(x, size) if size != (1, 1) else x
+
+
+class ConvBnPool2d(nn.Module):
+    """3x3 'same' conv -> BatchNorm -> ELU -> max-pool that fits the map (:func:`pool_within`).
+
+    The block of Choi et al.'s FCN (2016) and CRNN (2017): their released
+    Keras code normalises before the ELU, unlike musicnn's conv -> ReLU -> BN.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, pool: tuple[int, int], dropout: float = 0.0) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.bn = nn.BatchNorm2d(out_channels)
+        self.pool = pool
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(pool_within(F.elu(self.bn(self.conv(x))), self.pool))
+
+
+def as_image(spectrogram: torch.Tensor) -> torch.Tensor:
+    """``(B, frames, bands)`` -> ``(B, 1, bands, frames)``: the papers' frequency x time image layout."""
+    return spectrogram.transpose(1, 2).unsqueeze(1)
+
+
+#: The transfer point every zoo network offers: the features the classifier reads.
+PENULTIMATE = "penultimate"
+
+
+class ClassifierHead(nn.Module, ABC):
+    """A network whose last step is ``classifier(dropout(features))``: the transfer protocol for free.
+
+    ``mtag train --from MODEL`` puts a new head on a trained network at one of
+    its ``TRANSFER_POINTS`` (see :mod:`mtag.train.start`), through ``embed``,
+    ``head`` and ``head_modules``.  A subclass defines ``embed`` (input ->
+    the features the classifier reads) and the ``dropout`` and ``classifier``
+    modules; a model trained from scratch with ``--arch`` then serves as a
+    starting point like the shipped ones.
+    """
+
+    TRANSFER_POINTS: tuple[str, ...] = (PENULTIMATE,)
+    dropout: nn.Module
+    classifier: nn.Linear
+
+    @abstractmethod
+    def embed(self, x: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        """The network's activations at transfer ``point``, ``(B, features)``."""
+
+    def head(self, embedding: torch.Tensor, point: str = PENULTIMATE) -> torch.Tensor:
+        """The layers after ``point``: ``head(embed(x))`` is ``forward(x)``."""
+        return self.classifier(self.dropout(embedding))
+
+    @staticmethod
+    def head_modules(point: str = PENULTIMATE) -> tuple[str, ...]:
+        """The submodules ``head`` uses: what a new head re-initialises and trains."""
+        return ("classifier",)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(x))

@@ -19,6 +19,11 @@ from torch import nn
 ARCHITECTURES: dict[str, str] = {
     "musicnn": "mtag.nets.musicnn:Musicnn",
     "vgg": "mtag.nets.vgg:Vgg",
+    "fcn": "mtag.nets.fcn:Fcn",
+    "shortres": "mtag.nets.shortres:ShortRes",
+    "crnn": "mtag.nets.crnn:Crnn",
+    "samplecnn": "mtag.nets.samplecnn:SampleCnn",
+    "transformer": "mtag.nets.transformer:SpectrogramTransformer",
 }
 
 
