@@ -19,6 +19,7 @@ from torch import nn
 ARCHITECTURES: dict[str, str] = {
     "musicnn": "mtag.nets.musicnn:Musicnn",
     "vgg": "mtag.nets.vgg:Vgg",
+    "cnn1d": "mtag.nets.cnn1d:Cnn1d",
 }
 
 
