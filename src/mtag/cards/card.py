@@ -172,7 +172,12 @@ class ModelCard:
         }
         if self.genres:
             data["genres"] = dict(self.genres)
-        optional = {"training": self.training, "metrics": self.metrics, "pruning": self.pruning, "profile": self.profile}
+        optional = {
+            "training": self.training,
+            "metrics": self.metrics,
+            "pruning": self.pruning,
+            "profile": self.profile,
+        }
         data.update({key: value for key, value in optional.items() if value is not None})
         if self.source:
             data["source"] = dict(self.source)

@@ -30,7 +30,13 @@ class Cnn1d(nn.Module):
     )
 
     def __init__(
-        self, n_labels: int, n_mels: int = 64, channels: int = 64, layers: int = 3, kernel: int = 3, dropout: float = 0.3
+        self,
+        n_labels: int,
+        n_mels: int = 64,
+        channels: int = 64,
+        layers: int = 3,
+        kernel: int = 3,
+        dropout: float = 0.3,
     ) -> None:
         super().__init__()
         if channels < 1 or layers < 1 or kernel < 1:

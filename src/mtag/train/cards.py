@@ -126,7 +126,8 @@ def scratch_frontend(arch: str, found: Recipe, settings: TrainSettings) -> Front
     for option, key in _FRONTEND_KEYS.items():
         if option in overrides:
             data[key] = overrides[option]
-    if "n_mfcc" in data and "n_mfcc" not in {f.name for f in fields(FRONT_ENDS.get(data.get("kind"), MelSpec))}:
+    kind = FRONT_ENDS.get(str(data.get("kind")), MelSpec)
+    if "n_mfcc" in data and "n_mfcc" not in {f.name for f in fields(kind)}:
         raise UsageError("--n-mfcc applies to the mfcc front end only", hint="add --frontend mfcc")
     try:
         return read_frontend(data)

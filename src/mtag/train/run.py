@@ -32,13 +32,13 @@ from mtag.nets import profile
 from mtag.nets.precision import DTYPES, resolve_precision
 from mtag.nets.tagger import Tagger
 from mtag.train import distributed
+from mtag.train.cards import scratch_card, trained_card
 from mtag.train.distributed import Ranks
 from mtag.train.events import EpochRecord, TrainEvents
 from mtag.train.features import embedding_store, window_embeddings
 from mtag.train.loop import FitResult, LossFunction, fit
 from mtag.train.output import check_target, plain, write_model
 from mtag.train.settings import TrainSettings
-from mtag.train.cards import scratch_card, trained_card
 from mtag.train.start import StartingPoint, from_scratch, start_from, transfer_point
 from mtag.train.targets import class_weights, positive_weights, sampling_weights, target_matrix
 from mtag.train.tasks import FineTune, FrozenHead, Task
@@ -105,7 +105,7 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     ranks = ranks or distributed.from_environment()
     settings = request.settings.resolved()
     dataset = request.dataset
-    base = find_model(settings.base) if settings.arch is None else None
+    base = find_model(settings.base or DEFAULT_MODEL) if settings.arch is None else None
     check_target(request.target, request.force)
     check_trainable(dataset)
     if base is not None:
@@ -115,16 +115,16 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     autocast_dtype = training_autocast(request.precision, device)
     if base is not None:
         card = trained_card(base, dataset, request.model_name, settings)
-        origin: Any = f"{base.name}@{base.digest}"
-    else:
+        origin: dict[str, Any] = {"base": f"{base.name}@{base.digest}"}
+    else:  # the network as built (on a GPU the recipe's cuda_params apply): a resume must build the same one
         card = scratch_card(dataset, request.model_name, settings, cuda=device.type == "cuda")
-        origin = {"architecture": card.architecture, "params": card.params, "frontend": card.frontend.to_json()}
+        origin = {"network": {"name": card.architecture, "params": card.params, "frontend": card.frontend.to_json()}}
     plan = default_plan(card)
     _check_segment(settings, card, plan)
     fingerprint = plain(
         {
             "settings": settings.to_json(),
-            "base": origin,
+            **origin,
             "dataset": {"name": dataset.name, "root": dataset.root, "split": dataset.split, "labels": dataset.labels},
             "examples": len(dataset.examples),
         }
@@ -233,19 +233,23 @@ def _task(
 ) -> tuple[Task, dict[str, list[int]]]:
     """The task the loop trains, and the split's tracks it can use (frozen: those with embeddings)."""
     task: Task
+    batch_size = settings.batch_size
+    assert batch_size is not None  # resolved
     if settings.freeze:
+        point = start.point
+        assert point is not None  # a frozen network has a transfer point
         everything = sorted(i for part in split.values() for i in part)
         events.stage("features", len(everything))
         embeddings = ranks.leader_first(
             lambda: window_embeddings(
                 tagger,
-                start.point,
+                point,
                 cache,
                 cache.keys,
                 everything,
                 plan,
                 # Opened inside: a rank that reads after rank 0 wrote must see rank 0's shards.
-                embedding_store(request.cache_dir or cache_root(), tagger, start.point, plan),
+                embedding_store(request.cache_dir or cache_root(), tagger, point, plan),
                 SCORING_BATCH,
                 events.advance,
             )
@@ -257,7 +261,7 @@ def _task(
             embeddings,
             targets,
             split[TRAIN],
-            settings.batch_size,
+            batch_size,
             tagger.device,
             weights,
         )
@@ -270,7 +274,7 @@ def _task(
             plan,
             targets,
             split[TRAIN],
-            settings.batch_size,
+            batch_size,
             segment,
             settings.segments_per_track,
             settings.backbone_lr_scale,
