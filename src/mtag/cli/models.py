@@ -57,12 +57,19 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
 @models_app.command("show")
 def show_command(
     name: Annotated[str, typer.Argument(help="Model name or folder.", autocompletion=_complete_model)],
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Count the network's parameters and MACs per window now, if its card has no profile (loads torch).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Show a model's metadata and its labels in order."""
     card = find_model(name)
-    if card.profile is None:  # a shipped or older model: its network's size and cost, counted now
+    if profile and card.profile is None:  # a shipped or older model: its network's cost, counted now
         from dataclasses import replace
 
         from mtag.nets.profile import card_profile
@@ -118,6 +125,8 @@ def _print_card(card: ModelCard) -> None:
 def _cost(card: ModelCard) -> str:
     """ "38.9k parameters, 2.1M MACs per window, 950 windows/s on cpu (2 threads)": the card's profile."""
     profile = card.profile or {}
+    if not profile and card.weights.parameters is not None:
+        return f"{human_count(card.weights.parameters)} parameters (--profile counts MACs per window)"
     parts = []
     if "parameters" in profile:
         parts.append(f"{human_count(profile['parameters'])} parameters")
