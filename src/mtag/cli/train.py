@@ -64,13 +64,18 @@ def train_command(
         Optional[str],
         typer.Option(
             "--arch",
+            metavar="NAME",
             help="Train this architecture from scratch instead (musicnn, vgg, cnn1d, ...), with its paper's "
             "front end and schedule as defaults.",
         ),
     ] = None,
     param: Annotated[
         Optional[list[str]],
-        typer.Option("--param", help="--arch: a network parameter NAME=VALUE (a JSON value), overriding the recipe."),
+        typer.Option(
+            "--param",
+            metavar="NAME=VALUE",
+            help="--arch: a network parameter (VALUE read as JSON), overriding the recipe; repeatable.",
+        ),
     ] = None,
     frontend: Annotated[
         Optional[str],
@@ -133,7 +138,7 @@ def train_command(
         int, typer.Option("--seed", help="Seeds the split and the training: a CPU run repeats exactly.")
     ] = 0,
     name: Annotated[
-        Optional[str], typer.Option("--name", help="The new model's name \\[default: <data set>-<--from>].")
+        Optional[str], typer.Option("--name", help="The new model's name \\[default: <data set>-<--from or --arch>].")
     ] = None,
     out: Annotated[
         Optional[Path],
@@ -168,9 +173,10 @@ def train_command(
 
     By default a new head for the data set's labels is trained on the frozen
     musicnn-msd network: minutes on a laptop CPU.  --arch NAME trains a new
-    network of that architecture instead, every layer from random weights.  The model goes into your
-    model folder, so 'mtag tag --model NAME' and 'mtag inspect --model NAME'
-    use it; 'mtag models' lists it with its test figures.
+    network of that architecture instead, every layer from random weights.
+    The model goes into your model folder, so 'mtag tag --model NAME' and
+    'mtag inspect --model NAME' use it; 'mtag models' lists it with its test
+    figures.
     """
     if gpus is not None:
         _relaunch_with_torchrun(gpus)
