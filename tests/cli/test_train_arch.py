@@ -56,10 +56,11 @@ def test_cnn1d_from_scratch_tags_a_file_and_lists_its_size(
         (("--arch", "tinywave", "--n-mels", "32"), "--n-mels applies to spectrogram architectures only"),
         (("--from", "tiny-base", "--frontend", "mfcc"), "--frontend applies to --arch only"),
         (("--arch", "cnn1d", "--param", "channels"), "--param 'channels' must be NAME=VALUE"),
+        (("--arch", "cnn1d", "--param", "width=3"), "has no parameter 'width'"),
+        (("--arch", "cnn1d", "--frontend", "mfcc", "--n-mels", "8"), "n_mfcc must be between 1 and n_mels (8)"),
     ],
 )
 def test_unusable_options_are_one_usage_line(
-    data: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -68,7 +69,8 @@ def test_unusable_options_are_one_usage_line(
 ) -> None:
     tiny_base(tmp_path / "base", monkeypatch)
     register_tinywave(monkeypatch)
-    code, out, err = mtag(capsys, "train", "--dataset", "folder", "--data-dir", data, "--workers", "0", *options)
+    nowhere = tmp_path / "nowhere"  # refused before the data set is looked for
+    code, out, err = mtag(capsys, "train", "--dataset", "folder", "--data-dir", nowhere, "--workers", "0", *options)
     assert code == 2 and message in err
     assert err.count("\n") <= 2 and "Traceback" not in err
     assert not (tmp_path / "data" / "mtag" / "models").exists()

@@ -205,7 +205,12 @@ def train_command(
         accumulate=accumulate,
         seed=seed,
     )
-    settings.resolved()  # options no run can use are refused before the data set is read
+    # Options no run can use are refused before the data set is read.
+    resolved = settings.resolved()
+    if resolved.arch is not None:
+        from mtag.train.cards import scratch_network
+
+        scratch_network(resolved, n_labels=2, cuda=False)
     options = dataset_options(split, seed, folds, fold, labels, min_tracks, subset, all_genres, from_index, db)
     loaded = load_dataset(dataset, data_dir, options)
     request = TrainRequest(loaded, settings, name, out, force, resume, device, precision, workers, cache_dir)

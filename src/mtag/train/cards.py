@@ -74,21 +74,9 @@ def scratch_card(dataset: Dataset, name: str, settings: TrainSettings, cuda: boo
     """The card of a new ``settings.arch`` network: the recipe's front end, window and parameters, overridden.
 
     ``cuda``: the recipe's ``cuda_params`` (a larger model for a GPU) apply.
-    The window is the recipe's, rounded to whole frames of the front end.
     """
     assert settings.arch is not None
-    found = settings.arch_recipe()
-    frontend = scratch_frontend(settings.arch, found, settings)
-    hop = frontend.framing.hop
-    frames = max(1, round(found.window_seconds * frontend.sample_rate / hop))
-    window = InputWindow(frames * hop, frames * hop, found.fixed_length, found.short_input)
-    params = {**found.params, **(found.cuda_params if cuda else {}), **settings.params}
-    params.update(_conventional(settings.arch, frontend, frames))
-    params["n_labels"] = len(dataset.labels)
-    try:
-        check_params(settings.arch, params)
-    except ValueError as exc:
-        raise UsageError(f"--arch {settings.arch}: {exc}") from None
+    params, frontend, window = scratch_network(settings, len(dataset.labels), cuda)
     skeleton = ModelCard(
         name=name,
         architecture=settings.arch,
@@ -108,6 +96,30 @@ def scratch_card(dataset: Dataset, name: str, settings: TrainSettings, cuda: boo
         f"data: {dataset.license}",  # no base weights: only the data set's terms
         {"architecture": settings.arch},
     )
+
+
+def scratch_network(
+    settings: TrainSettings, n_labels: int, cuda: bool
+) -> tuple[dict[str, Any], FrontEndSpec, InputWindow]:
+    """An ``--arch`` run's network parameters, front end and window; what no network can use is a usage error.
+
+    Cheap (nothing is built), so ``mtag train`` calls it before it reads the data set.  The window is the
+    recipe's, rounded to whole frames of the front end.
+    """
+    assert settings.arch is not None
+    found = settings.arch_recipe()
+    frontend = scratch_frontend(settings.arch, found, settings)
+    hop = frontend.framing.hop
+    frames = max(1, round(found.window_seconds * frontend.sample_rate / hop))
+    window = InputWindow(frames * hop, frames * hop, found.fixed_length, found.short_input)
+    params = {**found.params, **(found.cuda_params if cuda else {}), **settings.params}
+    params.update(_conventional(settings.arch, frontend, frames))
+    params["n_labels"] = n_labels
+    try:
+        check_params(settings.arch, params)
+    except ValueError as exc:
+        raise UsageError(f"--arch {settings.arch}: {exc}") from None
+    return params, frontend, window
 
 
 def scratch_frontend(arch: str, found: Recipe, settings: TrainSettings) -> FrontEndSpec:
