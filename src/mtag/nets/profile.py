@@ -62,11 +62,13 @@ def card_profile(card: ModelCard) -> dict[str, int]:
 def measure(tagger: Tagger) -> dict[str, Any]:
     """The trained model's profile: :func:`card_profile`'s figures and windows per second on its device.
 
-    The batch shrinks for a network slow on this device (a large one on a CPU), so the measurement
-    stays near :data:`SPEED_SECONDS` instead of costing minutes.
+    Batches of :data:`SPEED_BATCH` windows, as tagging runs them (a forward pass has a fixed cost a
+    single window would be charged with alone), unless one window already takes longer than the
+    whole measurement should.
     """
     plan = default_plan(tagger.card)
-    chunks = np.zeros((SPEED_BATCH, plan.chunk_samples), np.float32)
+    # Noise, not silence: silence's floored log-mel is not what the network meets (nor are denormals).
+    chunks = (0.1 * np.random.default_rng(0).standard_normal((SPEED_BATCH, plan.chunk_samples))).astype(np.float32)
     features = tagger.features(chunks[:1]).clone()
     macs = window_macs(tagger.net, features)
     tagger.net.eval()
@@ -74,7 +76,7 @@ def measure(tagger: Tagger) -> dict[str, Any]:
     started = time.perf_counter()
     tagger.predict(chunks[:1])
     one = time.perf_counter() - started
-    batch = max(1, min(SPEED_BATCH, int(SPEED_SECONDS / 4 / max(one, 1e-9))))
+    batch = SPEED_BATCH if one < SPEED_SECONDS else 1  # a whole batch of a network that slow would take minutes
     windows, started = 0, time.perf_counter()
     while (elapsed := time.perf_counter() - started) < SPEED_SECONDS or windows == 0:
         tagger.predict(chunks[:batch])
