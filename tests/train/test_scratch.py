@@ -188,3 +188,19 @@ def test_resuming_with_another_architecture_names_the_setting(tmp_path: Path, da
     resumed = train(TrainRequest(**{**request(tmp_path, dataset, epochs=3).__dict__, "resume": True}))
     assert [record.epoch for record in resumed.fit.history] == [1, 2, 3]
     assert len([e for e in dataset.examples if e.split == TRAIN]) == resumed.counts["train"]
+
+
+def test_another_frontend_kind_keeps_the_mel_settings_and_drops_the_old_kinds_own(dataset) -> None:
+    settings = TrainSettings(arch="musicnn", frontend="logmel", n_mels=48).resolved()
+    card = scratch_card(dataset, "x", settings, cuda=False)
+    assert card.frontend.to_json() == {
+        "kind": "logmel",
+        "sample_rate": 16000,
+        "n_fft": 512,
+        "hop_length": 256,
+        "n_mels": 48,
+        "fmin": 0.0,
+        "fmax": None,
+        "compression": "db",
+    }  # musicnn-logmel's float16 rounding is not a setting of the general log-mel
+    assert card.params["n_mels"] == 48 and card.input.window_samples == 187 * 256
