@@ -1,4 +1,4 @@
-"""Sizes as people read them, shared by the CLI and by library messages (a download's size, free disk)."""
+"""Sizes and counts as people read them, shared by the CLI and by library messages (a download's size, free disk)."""
 
 from __future__ import annotations
 
@@ -13,3 +13,11 @@ def human_size(n_bytes: int) -> str:
             return f"{size:.1f} {unit}"
         size /= 1000
     return f"{size:.1f} GB"
+
+
+def human_count(n: float) -> str:
+    """A count in about three digits: 950, 38.9k, 1.25M, 3.4G (parameters, multiply-accumulates)."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(n) >= scale:
+            return f"{n / scale:.3g}{suffix}"
+    return f"{n:g}"

@@ -70,8 +70,12 @@ def reload_tone_dataset(root: Path, labels: tuple[str, ...] = ("low", "high")) -
 
 
 def ddp_settings() -> TrainSettings:
-    """The run the distributed test makes on two processes and on one."""
-    return TrainSettings(base="tiny-base", epochs=5, batch_size=8, lr=0.05, patience=100)
+    """The run the distributed test makes on two processes and on one.
+
+    Two batches a step: the first's gradients stay on each process (``no_sync``), the second's are averaged;
+    a step that synced too early or not at all would differ from one process's.
+    """
+    return TrainSettings(base="tiny-base", epochs=5, batch_size=8, lr=0.05, patience=100, accumulate=2)
 
 
 def tone_folder(root: Path, bands: dict[str, str], count: int = 12, seconds: float = 3.0) -> Path:

@@ -1,4 +1,5 @@
-"""Two training processes (torchrun, gloo on the CPU) step exactly as one process with the same global batch."""
+"""Two training processes (torchrun, gloo on the CPU) step exactly as one process with the same global batch
+(accumulating gradients over two batches a step, as --accumulate 2 does)."""
 
 from __future__ import annotations
 

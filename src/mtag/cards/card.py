@@ -9,7 +9,9 @@ engine, ``mtag models``, the converter and the trainer all go through
 
 Format history: 1 (mtag 0.1-0.3) carried musicnn's preprocessing in STFT
 frames; it is still read, as the ``musicnn-logmel`` front end it always meant.
-2 added ``frontend``, ``input`` (in samples), ``genres`` and ``pruning``.
+2 added ``frontend``, ``input`` (in samples), ``genres`` and ``pruning``;
+later, the optional ``profile`` (parameters, MACs per window, windows/s: what
+the model costs, see :mod:`mtag.nets.profile`), which older readers ignore.
 A card of a newer format is refused rather than half-understood.
 """
 
@@ -92,6 +94,7 @@ class ModelCard:
     training: dict[str, Any] | None = None
     metrics: dict[str, Any] | None = None
     pruning: dict[str, Any] | None = None
+    profile: dict[str, Any] | None = None  # what the network costs (mtag.nets.profile); trained models have one
     directory: Path | None = field(default=None, compare=False)
 
     @property
@@ -149,6 +152,8 @@ class ModelCard:
             "license": self.license,
             "size_bytes": self.size_bytes,
             "metric": self.headline_metric,
+            "parameters": (self.profile or {}).get("parameters", self.weights.parameters),
+            "macs_per_window": (self.profile or {}).get("macs_per_window"),
             "path": str(self.directory),
         }
 
@@ -167,7 +172,12 @@ class ModelCard:
         }
         if self.genres:
             data["genres"] = dict(self.genres)
-        optional = {"training": self.training, "metrics": self.metrics, "pruning": self.pruning}
+        optional = {
+            "training": self.training,
+            "metrics": self.metrics,
+            "pruning": self.pruning,
+            "profile": self.profile,
+        }
         data.update({key: value for key, value in optional.items() if value is not None})
         if self.source:
             data["source"] = dict(self.source)
@@ -257,6 +267,7 @@ def parse_card(data: Any, directory: Path | None = None) -> ModelCard:
         training=r.get("training", dict, None),
         metrics=r.get("metrics", dict, None),
         pruning=r.get("pruning", dict, None),
+        profile=r.get("profile", dict, None),
         directory=directory,
     )
 

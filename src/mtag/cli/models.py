@@ -12,6 +12,7 @@ from mtag.cards import ModelCard
 from mtag.catalog import find_model, list_models
 from mtag.cli import console
 from mtag.cli.options import JsonOption, VerboseOption, _complete_model
+from mtag.units import human_count
 
 models_app = typer.Typer(help="List the installed models, or show one.", no_args_is_help=False)
 
@@ -28,10 +29,10 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
     table = Table(
         title="Installed models", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
     )
-    for column in ("name", "network", "labels", "figure", "licence", "size"):
+    for column in ("name", "network", "labels", "params", "figure", "licence", "size"):
         table.add_column(
             column,
-            justify="right" if column in {"labels", "size"} else "left",
+            justify="right" if column in {"labels", "params", "size"} else "left",
             # One line a model: the free-text columns are cut short ('mtag models show NAME' has them whole).
             no_wrap=True,
             max_width=12 if column == "licence" else None,
@@ -43,6 +44,7 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
             row["name"],
             row["architecture"] if row["kind"] == "tagger" else f"{row['kind']} ({row['architecture']})",
             str(row["labels"]),
+            human_count(row["parameters"]) if row["parameters"] is not None else "",
             row["metric"],
             row["license"],
             console.human_size(row["size_bytes"]),
@@ -55,11 +57,24 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
 @models_app.command("show")
 def show_command(
     name: Annotated[str, typer.Argument(help="Model name or folder.", autocompletion=_complete_model)],
+    profile: Annotated[
+        bool,
+        typer.Option(
+            "--profile",
+            help="Count the network's parameters and MACs per window now, if its card has no profile (loads torch).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
     """Show a model's metadata and its labels in order."""
     card = find_model(name)
+    if profile and card.profile is None:  # a shipped or older model: its network's cost, counted now
+        from dataclasses import replace
+
+        from mtag.nets.profile import card_profile
+
+        card = replace(card, profile=card_profile(card))
     if as_json:
         console.print_json_line({**card.to_json(), "path": str(card.directory), "size_bytes": card.size_bytes})
         return
@@ -85,6 +100,7 @@ def _print_card(card: ModelCard) -> None:
             f"{window.hop_samples / rate:.3f} s; {length}; shorter tracks: {window.short_input}",
         ),
         ("output", f"{card.activation} over {len(card.labels)} labels"),
+        ("cost", _cost(card)),
         ("trained on", (card.training or {}).get("dataset", "unknown")),
         ("metrics", ", ".join(f"{k} {v:.4f}" for k, v in (card.metrics or {}).items() if isinstance(v, float))),
         ("weights", f"{card.weights.file}, sha256 {card.weights.sha256[:16]}..."),
@@ -104,3 +120,18 @@ def _print_card(card: ModelCard) -> None:
     for i, label in enumerate(card.labels):
         labels.add_row(str(i), label)
     console.out.print(labels)
+
+
+def _cost(card: ModelCard) -> str:
+    """ "38.9k parameters, 2.1M MACs per window, 950 windows/s on cpu (2 threads)": the card's profile."""
+    profile = card.profile or {}
+    if not profile and card.weights.parameters is not None:
+        return f"{human_count(card.weights.parameters)} parameters (--profile counts MACs per window)"
+    parts = []
+    if "parameters" in profile:
+        parts.append(f"{human_count(profile['parameters'])} parameters")
+    if "macs_per_window" in profile:
+        parts.append(f"{human_count(profile['macs_per_window'])} MACs per window")
+    if "windows_per_second" in profile:
+        parts.append(f"{profile['windows_per_second']:,.0f} windows/s on {profile.get('speed_device', '?')}")
+    return ", ".join(parts)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -52,9 +53,43 @@ def train_command(
     from_index: FromIndexOption = False,
     db: DbOption = None,
     base: Annotated[
-        str,
-        typer.Option("--from", help="The installed model to start from.", autocompletion=_complete_model),
-    ] = DEFAULT_MODEL,
+        Optional[str],
+        typer.Option(
+            "--from",
+            help=f"The installed model to start from \\[default: {DEFAULT_MODEL}, unless --arch].",
+            autocompletion=_complete_model,
+        ),
+    ] = None,
+    arch: Annotated[
+        Optional[str],
+        typer.Option(
+            "--arch",
+            metavar="NAME",
+            help="Train this architecture from scratch instead (musicnn, vgg, cnn1d, ...), with its paper's "
+            "front end and schedule as defaults.",
+        ),
+    ] = None,
+    param: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--param",
+            metavar="NAME=VALUE",
+            help="--arch: a network parameter (VALUE read as JSON), overriding the recipe; repeatable.",
+        ),
+    ] = None,
+    frontend: Annotated[
+        Optional[str],
+        typer.Option("--frontend", help="--arch: logmel or mfcc instead of the architecture's own front end."),
+    ] = None,
+    sample_rate: Annotated[
+        Optional[int], typer.Option("--sample-rate", help="--arch: the front end's rate in Hz.")
+    ] = None,
+    n_mels: Annotated[Optional[int], typer.Option("--n-mels", help="--arch: mel bands.")] = None,
+    n_fft: Annotated[Optional[int], typer.Option("--n-fft", help="--arch: FFT length in samples.")] = None,
+    hop: Annotated[Optional[int], typer.Option("--hop", help="--arch: samples between frames.")] = None,
+    n_mfcc: Annotated[
+        Optional[int], typer.Option("--n-mfcc", help="--arch with --frontend mfcc: coefficients.")
+    ] = None,
     freeze: Annotated[
         bool,
         typer.Option(
@@ -67,15 +102,26 @@ def train_command(
         typer.Option("--point", help="Where the new head sits: penultimate or pooled \\[default: penultimate]."),
     ] = None,
     epochs: Annotated[
-        Optional[int], typer.Option("--epochs", min=1, help="Most epochs \\[default: 60 frozen, 20 fine-tuning].")
+        Optional[int],
+        typer.Option("--epochs", min=1, help="Most epochs \\[default: 60 frozen, 20 fine-tuning, --arch: its own]."),
     ] = None,
-    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Examples per step.")] = 32,
+    batch_size: Annotated[
+        Optional[int], typer.Option("--batch-size", min=1, help="Examples per batch \\[default: 32, --arch: its own].")
+    ] = None,
+    accumulate: Annotated[
+        int,
+        typer.Option("--accumulate", min=1, help="Batches per optimizer step (effective batch: batch size x this)."),
+    ] = 1,
     lr: Annotated[
-        Optional[float], typer.Option("--lr", help="Learning rate \\[default: 1e-3 frozen, 3e-4 fine-tuning].")
+        Optional[float],
+        typer.Option("--lr", help="Learning rate \\[default: 1e-3 frozen, 3e-4 fine-tuning, --arch: its own]."),
     ] = None,
     segment: Annotated[
         Optional[float],
-        typer.Option("--segment", help="Fine-tuning: seconds per training segment \\[default: the model's window]."),
+        typer.Option(
+            "--segment",
+            help="Fine-tuning and --arch: seconds per training segment \\[default: the model's window].",
+        ),
     ] = None,
     balance: Annotated[
         str,
@@ -92,7 +138,7 @@ def train_command(
         int, typer.Option("--seed", help="Seeds the split and the training: a CPU run repeats exactly.")
     ] = 0,
     name: Annotated[
-        Optional[str], typer.Option("--name", help="The new model's name \\[default: <data set>-<--from>].")
+        Optional[str], typer.Option("--name", help="The new model's name \\[default: <data set>-<--from or --arch>].")
     ] = None,
     out: Annotated[
         Optional[Path],
@@ -123,12 +169,14 @@ def train_command(
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:
-    """Train a tagger on a data set, starting from an installed model; it is then a model like the others.
+    """Train a tagger on a data set, from an installed model or from scratch; it is then a model like the others.
 
     By default a new head for the data set's labels is trained on the frozen
-    musicnn-msd network: minutes on a laptop CPU.  The model goes into your
-    model folder, so 'mtag tag --model NAME' and 'mtag inspect --model NAME'
-    use it; 'mtag models' lists it with its test figures.
+    musicnn-msd network: minutes on a laptop CPU.  --arch NAME trains a new
+    network of that architecture instead, every layer from random weights.
+    The model goes into your model folder, so 'mtag tag --model NAME' and
+    'mtag inspect --model NAME' use it; 'mtag models' lists it with its test
+    figures.
     """
     if gpus is not None:
         _relaunch_with_torchrun(gpus)
@@ -136,20 +184,35 @@ def train_command(
     from mtag.train.run import TrainRequest, train
     from mtag.train.settings import TrainSettings
 
-    options = dataset_options(split, seed, folds, fold, labels, min_tracks, subset, all_genres, from_index, db)
-    loaded = load_dataset(dataset, data_dir, options)
     settings = TrainSettings(
         base=base,
         freeze=freeze,
         point=point,
+        arch=arch,
+        params=_params(param or []),
+        frontend=frontend,
+        sample_rate=sample_rate,
+        n_mels=n_mels,
+        n_fft=n_fft,
+        hop=hop,
+        n_mfcc=n_mfcc,
         epochs=epochs,
         batch_size=batch_size,
         lr=lr,
         segment=segment,
         balance=balance,
         patience=patience,
+        accumulate=accumulate,
         seed=seed,
     )
+    # Options no run can use are refused before the data set is read.
+    resolved = settings.resolved()
+    if resolved.arch is not None:
+        from mtag.train.cards import scratch_network
+
+        scratch_network(resolved, n_labels=2, cuda=False)
+    options = dataset_options(split, seed, folds, fold, labels, min_tracks, subset, all_genres, from_index, db)
+    loaded = load_dataset(dataset, data_dir, options)
     request = TrainRequest(loaded, settings, name, out, force, resume, device, precision, workers, cache_dir)
     view = TrainView(loaded, quiet=as_json)
     try:
@@ -162,6 +225,20 @@ def train_command(
         raise typer.Exit(EXIT_INTERRUPTED) from None
     if view.leader:
         _report(result, as_json)
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    """``--param NAME=VALUE`` options as constructor parameters (VALUE read as JSON, else as a string)."""
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        if not equals or not name.strip():
+            raise UsageError(f"--param {pair!r} must be NAME=VALUE", hint="e.g. --param channels=32")
+        try:
+            params[name.strip()] = json.loads(text)
+        except json.JSONDecodeError:
+            params[name.strip()] = text
+    return params
 
 
 def _report(result: TrainResult, as_json: bool) -> None:

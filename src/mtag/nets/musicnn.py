@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mtag.nets.common import TF_BN_EPS, ConvReluBn, layer_widths
+from mtag.nets.recipes import Recipe
 
 TIMBRAL_KERNELS = ((7, 0.4), (7, 0.7))  # (frames, share of the mel bands)
 TEMPORAL_KERNELS = (128, 64, 32)  # frames, one band wide
@@ -23,9 +24,18 @@ TEMPORAL_KERNELS = (128, 64, 32)  # frames, one band wide
 #: Transfer points (see ``embed``): the pooled mid-end features, or the dense layer's output.
 POOLED, PENULTIMATE = "pooled", "penultimate"
 
+#: The input both shipped musicnn-family models were trained on (Pons et al. 2018, "End-to-end learning for
+#: music audio tagging at scale"; Pons and Serra 2019): 16 kHz, 96 mel bands, 512-sample FFT, hop 256,
+#: log10(10000 x + 1), 3-second patches of 187 frames.
+MUSICNN_FRONTEND = {"kind": "musicnn-logmel", "sample_rate": 16000, "n_fft": 512, "hop_length": 256, "n_mels": 96}
+MUSICNN_WINDOW = 187 * 256 / 16000
+
 
 class Musicnn(nn.Module):
     """Log-mel patches ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames."""
+
+    #: From scratch as in Pons et al. 2018 / Pons and Serra 2019: Adam at 1e-3, batches of 32, 3 s patches.
+    RECIPE = Recipe(frontend=MUSICNN_FRONTEND, window_seconds=MUSICNN_WINDOW, lr=1e-3, batch_size=32, epochs=30)
 
     def __init__(
         self,

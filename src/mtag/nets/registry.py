@@ -24,6 +24,7 @@ ARCHITECTURES: dict[str, str] = {
     "crnn": "mtag.nets.crnn:Crnn",
     "samplecnn": "mtag.nets.samplecnn:SampleCnn",
     "transformer": "mtag.nets.transformer:SpectrogramTransformer",
+    "cnn1d": "mtag.nets.cnn1d:Cnn1d",
 }
 
 

@@ -2,6 +2,10 @@
 
 It is the "computer vision" counterpart of :mod:`mtag.nets.musicnn` and needs
 exactly ``n_frames`` frames because its dense layer reads the flattened map.
+The design follows Choi, Fazekas and Sandler 2016 ("Automatic tagging using
+deep convolutional neural networks": 3x3 convolutions, BatchNorm, max-pooling
+in five blocks), as the musicnn authors' baseline trains it: their input,
+3-second (187-frame) patches.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import torch
 from torch import nn
 
 from mtag.nets.common import TF_BN_EPS, ConvReluBn, layer_widths
+from mtag.nets.musicnn import MUSICNN_FRONTEND, MUSICNN_WINDOW
+from mtag.nets.recipes import Recipe
 
 #: (kernel, stride) of each block's max-pool, in (time, frequency).  The first
 #: pool is 4x1 with stride 2x2: non-square and overlapping, as in the original.
@@ -31,6 +37,11 @@ def pooled_cells(n_frames: int, n_mels: int) -> int:
 
 class Vgg(nn.Module):
     """Log-mel patches ``(B, n_frames, n_mels)`` -> logits ``(B, n_labels)``."""
+
+    #: From scratch as musicnn's vgg baseline: its input and 187-frame window (fixed), Adam at 1e-3, batches of 32.
+    RECIPE = Recipe(
+        frontend=MUSICNN_FRONTEND, window_seconds=MUSICNN_WINDOW, lr=1e-3, batch_size=32, epochs=30, fixed_length=True
+    )
 
     def __init__(
         self,

@@ -45,6 +45,8 @@ def load_checkpoint(folder: Path, fingerprint: dict[str, Any]) -> dict[str, Any]
     if state.get("format") != FORMAT:
         raise UsageError(f"{path} was written by another version of mtag", hint="start the run again without --resume")
     differences = describe_differences(state["fingerprint"], fingerprint)
+    # An option the user changed (settings.*) first: what follows from it (the network built) says less.
+    differences.sort(key=lambda difference: not difference.startswith("settings."))
     if differences:
         raise UsageError(
             f"cannot resume: the run in {folder} had {differences[0]}",

@@ -1,17 +1,26 @@
-"""The epoch loop: AdamW, warm-up + cosine, clipping, early stopping, a checkpoint per epoch.
+"""The epoch loop: AdamW, warm-up + cosine, clipping, gradient accumulation, early stopping, a checkpoint per epoch.
 
 The loop knows nothing of audio or data sets: a :class:`~mtag.train.tasks.Task`
 gives it batches and track scores.  Model selection follows one validation
 figure (accuracy for single-label data, PR-AUC for multi-label); the best
 epoch's weights are what the run keeps.
+
+Gradient accumulation (``settings.accumulate`` = N) makes one optimizer step
+of N batches: each batch's loss is weighted by its share of the examples in
+the step, so the step's gradient is the one a batch N times larger gives
+(BatchNorm statistics aside: each batch still normalises over itself).
+Under DistributedDataParallel the gradients are averaged across processes
+only on a step's last batch (``no_sync`` on the others).
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +37,7 @@ from mtag.train.distributed import ALONE, Ranks
 from mtag.train.events import EpochRecord
 from mtag.train.schedule import warmup_cosine
 from mtag.train.settings import TrainSettings
-from mtag.train.tasks import Task
+from mtag.train.tasks import Batch, Task
 
 
 @dataclass
@@ -89,8 +98,8 @@ def fit(
     multi_label = loss_function.multi_label
     headline = metrics.headline(multi_label)
     optimizer = torch.optim.AdamW(task.parameter_groups(settings.lr), weight_decay=settings.weight_decay)
-    steps = task.steps_per_epoch()
-    scheduler = warmup_cosine(optimizer, settings.epochs * steps, settings.warmup)
+    steps = task.steps_per_epoch()  # batches; the optimizer steps once per `accumulate` of them
+    scheduler = warmup_cosine(optimizer, settings.epochs * -(-steps // settings.accumulate), settings.warmup)
     device = next(task.net.parameters()).device
     scaler = torch.amp.GradScaler("cuda", enabled=autocast_dtype == torch.float16)
     forward: nn.Module = _Forward(task)
@@ -119,21 +128,28 @@ def fit(
         started = time.perf_counter()
         torch.manual_seed(settings.seed * 1_000_003 + epoch)  # dropout masks: the same whether or not resumed
         rng = np.random.default_rng([settings.seed, epoch])
-        total_loss, seen = 0.0, 0
-        for step, (inputs, targets) in enumerate(task.batches(rng, ranks), start=1):
-            with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
-                loss = loss_function(forward(inputs), targets)
+        total_loss, seen, step = 0.0, 0, 0
+        for group in _groups(task.batches(rng, ranks), settings.accumulate):
             optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
+            examples = sum(len(targets) for _, targets in group)
+            for micro, (inputs, targets) in enumerate(group, start=1):
+                last = micro == len(group)
+                # DDP averages gradients across processes on the step's last batch only.
+                syncing = nullcontext() if last or not ranks.distributed else forward.no_sync()  # type: ignore[operator]
+                with syncing:
+                    with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+                        loss = loss_function(forward(inputs), targets)
+                    scaler.scale(loss * (len(targets) / examples)).backward()
+                total_loss += float(loss.detach()) * len(targets)
+                seen += len(targets)
+                step += 1
+                if on_step is not None:
+                    on_step(step, steps, total_loss / max(seen, 1))
             scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(trainable, settings.clip)
             scaler.step(optimizer)
             scaler.update()
             scheduler.step()
-            total_loss += float(loss.detach()) * len(targets)
-            seen += len(targets)
-            if on_step is not None:
-                on_step(step, steps, total_loss / max(seen, 1))
         mean_loss = ranks.mean(total_loss / max(seen, 1))
         scores = ranks.gather_rows(valid, task.track_scores(ranks.share(valid)))
         figures = metrics.summary(scores, valid_targets, multi_label)
@@ -171,6 +187,13 @@ def fit(
     assert best_state is not None
     task.net.load_state_dict(best_state)
     return result
+
+
+def _groups(batches: Iterable[Batch], size: int) -> Iterator[list[Batch]]:
+    """Consecutive batches ``size`` at a time (the last group may be shorter): one optimizer step each."""
+    iterator = iter(batches)
+    while group := list(itertools.islice(iterator, size)):
+        yield group
 
 
 def _better(value: float, best: float | None) -> bool:

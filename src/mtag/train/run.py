@@ -18,8 +18,8 @@ import torch
 
 from mtag import __version__
 from mtag.audio.windows import WindowPlan
-from mtag.cards import SIGMOID, SOFTMAX, ModelCard
-from mtag.catalog import find_model, user_data_dir
+from mtag.cards import ModelCard
+from mtag.catalog import DEFAULT_MODEL, find_model, user_data_dir
 from mtag.data import TEST, TRAIN, VALID, Dataset
 from mtag.data.cache import AudioCache, build_audio_cache, cache_root
 from mtag.data.check import check_trainable
@@ -28,16 +28,18 @@ from mtag.engine.decoding import MIN_SECONDS
 from mtag.engine.plans import default_plan, whole_frames
 from mtag.errors import UsageError
 from mtag.evaluate import metrics
+from mtag.nets import profile
 from mtag.nets.precision import DTYPES, resolve_precision
 from mtag.nets.tagger import Tagger
 from mtag.train import distributed
+from mtag.train.cards import scratch_card, trained_card
 from mtag.train.distributed import Ranks
 from mtag.train.events import EpochRecord, TrainEvents
 from mtag.train.features import embedding_store, window_embeddings
 from mtag.train.loop import FitResult, LossFunction, fit
 from mtag.train.output import check_target, plain, write_model
 from mtag.train.settings import TrainSettings
-from mtag.train.start import StartingPoint, start_from, transfer_point
+from mtag.train.start import StartingPoint, from_scratch, start_from, transfer_point
 from mtag.train.targets import class_weights, positive_weights, sampling_weights, target_matrix
 from mtag.train.tasks import FineTune, FrozenHead, Task
 
@@ -51,7 +53,7 @@ class TrainRequest:
 
     dataset: Dataset
     settings: TrainSettings = TrainSettings()
-    name: str | None = None  # default: <data set>-<base model>
+    name: str | None = None  # default: <data set>-<base model or architecture>
     models_dir: Path | None = None  # default: the user's model folder
     force: bool = False
     resume: bool = False
@@ -62,7 +64,8 @@ class TrainRequest:
 
     @property
     def model_name(self) -> str:
-        return self.name or f"{self.dataset.name}-{self.settings.base}"
+        settings = self.settings
+        return self.name or f"{self.dataset.name}-{settings.arch or settings.base or DEFAULT_MODEL}"
 
     @property
     def target(self) -> Path:
@@ -102,17 +105,26 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     ranks = ranks or distributed.from_environment()
     settings = request.settings.resolved()
     dataset = request.dataset
-    base = find_model(settings.base)
+    base = find_model(settings.base or DEFAULT_MODEL) if settings.arch is None else None
     check_target(request.target, request.force)
     check_trainable(dataset)
-    transfer_point(base, settings.point)
+    if base is not None:
+        transfer_point(base, settings.point)
     multi_label = dataset.multi_label
     device = resolve_device(distributed.device_for(ranks, request.device))
     autocast_dtype = training_autocast(request.precision, device)
+    if base is not None:
+        card = trained_card(base, dataset, request.model_name, settings)
+        origin: dict[str, Any] = {"base": f"{base.name}@{base.digest}"}
+    else:  # the network as built (on a GPU the recipe's cuda_params apply): a resume must build the same one
+        card = scratch_card(dataset, request.model_name, settings, cuda=device.type == "cuda")
+        origin = {"network": {"name": card.architecture, "params": card.params, "frontend": card.frontend.to_json()}}
+    plan = default_plan(card)
+    _check_segment(settings, card, plan)
     fingerprint = plain(
         {
             "settings": settings.to_json(),
-            "base": f"{base.name}@{base.digest}",
+            **origin,
             "dataset": {"name": dataset.name, "root": dataset.root, "split": dataset.split, "labels": dataset.labels},
             "examples": len(dataset.examples),
         }
@@ -123,16 +135,18 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
             hint="add --resume to continue it, or --force to start again",
         )
     seconds: dict[str, float] = {}
+    # Built before any decoding: a network its parameters cannot build is refused at once.
+    if base is not None:
+        start = start_from(base, len(dataset.labels), settings.point, settings.seed)
+    else:
+        start = from_scratch(card, settings.seed)
 
     clock = time.perf_counter()
-    cache = _audio_cache(request, dataset, base.frontend.sample_rate, events, ranks)
+    cache = _audio_cache(request, dataset, card.frontend.sample_rate, events, ranks)
     seconds["cache"] = time.perf_counter() - clock
     if cache.failures:
         events.note(f"{len(cache.failures)} unreadable file(s) left out, e.g. {_first_failure(cache, dataset)}")
 
-    card = trained_card(base, dataset, request.model_name, settings)
-    plan = default_plan(card)
-    start = start_from(base, len(dataset.labels), settings.point, settings.seed)
     tagger = Tagger(card, device, "fp32", net=start.net)
     targets = target_matrix(dataset.examples, dataset.labels)
     minimum = MIN_SECONDS * plan.sample_rate
@@ -188,6 +202,7 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     record["label_counts"] = label_counts(dataset.labels, targets[split[TRAIN]])
     card = replace(card, training=record, metrics=_metrics(result.best_valid, test))
     if ranks.leader:
+        card = replace(card, profile=profile.measure(tagger))  # the trained network's cost, on this device
         card = write_model(start.net, card, request.target, log)
         _remove_run(request.run_folder)
     distributed.finish(ranks)
@@ -202,28 +217,6 @@ def training_autocast(precision: str, device: torch.device) -> torch.dtype | Non
     if precision == "auto":  # inference's auto is fp16; training prefers bf16's range where the GPU has it
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return DTYPES[chosen]
-
-
-def trained_card(base: ModelCard, dataset: Dataset, name: str, settings: TrainSettings) -> ModelCard:
-    """The new model's card before training: the base's network and input, the data set's labels."""
-    how = "a new head on the frozen network" if settings.freeze else "fine-tuned"
-    return replace(
-        base,
-        name=name,
-        params={**base.params, "n_labels": len(dataset.labels)},
-        labels=tuple(dataset.labels),
-        genres=dict(dataset.genres),
-        activation=SIGMOID if dataset.multi_label else SOFTMAX,
-        description=f"{base.name}, {how}, trained on {dataset.name} ({dataset.split} split); "
-        f"{len(dataset.labels)} labels.",
-        kind="tagger",
-        license=f"{base.license}; data: {dataset.license}",  # the base's weights', then the data set's terms
-        source={"dataset": dataset.name, "base": f"{base.name}@{base.digest}", "mtag": __version__},
-        training=None,
-        metrics=None,
-        pruning=None,
-        directory=None,
-    )
 
 
 def _task(
@@ -241,19 +234,23 @@ def _task(
 ) -> tuple[Task, dict[str, list[int]]]:
     """The task the loop trains, and the split's tracks it can use (frozen: those with embeddings)."""
     task: Task
+    batch_size = settings.batch_size
+    assert batch_size is not None  # resolved
     if settings.freeze:
+        point = start.point
+        assert point is not None  # a frozen network has a transfer point
         everything = sorted(i for part in split.values() for i in part)
         events.stage("features", len(everything))
         embeddings = ranks.leader_first(
             lambda: window_embeddings(
                 tagger,
-                start.point,
+                point,
                 cache,
                 cache.keys,
                 everything,
                 plan,
                 # Opened inside: a rank that reads after rank 0 wrote must see rank 0's shards.
-                embedding_store(request.cache_dir or cache_root(), tagger, start.point, plan),
+                embedding_store(request.cache_dir or cache_root(), tagger, point, plan),
                 SCORING_BATCH,
                 events.advance,
             )
@@ -265,7 +262,7 @@ def _task(
             embeddings,
             targets,
             split[TRAIN],
-            settings.batch_size,
+            batch_size,
             tagger.device,
             weights,
         )
@@ -278,7 +275,7 @@ def _task(
             plan,
             targets,
             split[TRAIN],
-            settings.batch_size,
+            batch_size,
             segment,
             settings.segments_per_track,
             settings.backbone_lr_scale,
@@ -305,6 +302,15 @@ def _first_failure(cache: AudioCache, dataset: Dataset) -> str:
 
 def _segment_frames(settings: TrainSettings, plan: WindowPlan) -> int:
     return plan.window_frames if settings.segment is None else whole_frames(settings.segment, plan)
+
+
+def _check_segment(settings: TrainSettings, card: ModelCard, plan: WindowPlan) -> None:
+    """A fixed-length network reads exactly its window: a training segment of another length cannot fit it."""
+    if card.input.fixed_length and not settings.freeze and _segment_frames(settings, plan) != plan.window_frames:
+        raise UsageError(
+            f"--segment {settings.segment:g}: {card.architecture} takes exactly its {card.window_seconds:.3f} s window",
+            hint="leave --segment out",
+        )
 
 
 def _sampling(settings: TrainSettings, train_targets: np.ndarray, n: int, train: Sequence[int]) -> np.ndarray | None:
@@ -335,7 +341,7 @@ def _loss(settings: TrainSettings, multi_label: bool, train_targets: np.ndarray,
 def _training_record(
     request: TrainRequest,
     settings: TrainSettings,
-    point: str,
+    point: str | None,
     counts: dict[str, int],
     result: FitResult,
     seconds: dict[str, float],
@@ -348,6 +354,7 @@ def _training_record(
             "split": dataset.split,
             "tracks": counts,
             "base": settings.base,
+            "architecture": settings.arch,  # set when trained from scratch
             "frozen": settings.freeze,
             "transfer_point": point,
             "hyperparameters": settings.to_json(),

@@ -5,16 +5,19 @@ frozen ``musicnn-msd`` network, which trains in minutes on a laptop CPU.
 Fine-tuning the whole network (``freeze=False``) gets a lower learning rate
 for the pretrained layers than for the new head (discriminative learning
 rates), so the head can move fast without wrecking what the backbone knows.
+Training an architecture from scratch (``arch``) takes its schedule from the
+architecture's :class:`~mtag.nets.recipes.Recipe`: the values its paper used.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from mtag.catalog import DEFAULT_MODEL
 from mtag.errors import UsageError
+from mtag.nets.recipes import Recipe, recipe
 
 BALANCES = ("auto", "weights", "sampler", "none")
 
@@ -22,17 +25,28 @@ BALANCES = ("auto", "weights", "sampler", "none")
 #: many epochs and patience; fine-tuning a whole network gets fewer.
 FROZEN_EPOCHS, FINE_TUNE_EPOCHS = 60, 20
 FROZEN_LR, FINE_TUNE_LR = 1e-3, 3e-4
+BATCH_SIZE = 32
+#: The front ends ``--frontend`` chooses between for an architecture on a spectrogram.
+FRONTEND_CHOICES = ("logmel", "mfcc")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
     """A run's settings.  ``None`` means "the default for this kind of run" (see :meth:`resolved`)."""
 
-    base: str = DEFAULT_MODEL  # the installed model to start from (--from)
+    base: str | None = None  # the installed model to start from (--from; default: DEFAULT_MODEL unless arch)
     freeze: bool = True  # train only a new head on the base's features
     point: str | None = None  # where the new head sits (the base network's TRANSFER_POINTS; first = default)
+    arch: str | None = None  # train this registered architecture from scratch instead (--arch)
+    params: dict[str, Any] = field(default_factory=dict)  # arch: constructor parameters overriding the recipe's
+    frontend: str | None = None  # arch: logmel or mfcc instead of the recipe's front end
+    sample_rate: int | None = None  # arch: front-end overrides (None: the recipe's)
+    n_mels: int | None = None
+    n_fft: int | None = None
+    hop: int | None = None
+    n_mfcc: int | None = None
     epochs: int | None = None
-    batch_size: int = 32
+    batch_size: int | None = None
     lr: float | None = None
     backbone_lr_scale: float = 0.1  # fine-tuning: the pretrained layers learn at lr x this
     weight_decay: float = 1e-2
@@ -42,14 +56,64 @@ class TrainSettings:
     segment: float | None = None  # seconds of audio per training example (default: the model's window)
     segments_per_track: int = 4  # fine-tuning: random segments drawn from each track per epoch
     balance: str = "auto"  # class imbalance: class-weighted loss, balanced sampling, or nothing
+    accumulate: int = 1  # micro-batches whose gradients make one step (effective batch: batch_size x this)
     seed: int = 0
+
+    @property
+    def frontend_overrides(self) -> dict[str, Any]:
+        """The front-end options given, by option name (``--n-mels``: 64 ...)."""
+        values = {
+            "--frontend": self.frontend,
+            "--sample-rate": self.sample_rate,
+            "--n-mels": self.n_mels,
+            "--n-fft": self.n_fft,
+            "--hop": self.hop,
+            "--n-mfcc": self.n_mfcc,
+        }
+        return {option: value for option, value in values.items() if value is not None}
 
     def resolved(self) -> TrainSettings:
         """The settings with every default filled in and every value checked."""
+        self.check()
+        if self.arch is not None:
+            return self._resolved_arch()
+        if self.params or self.frontend_overrides:
+            option = "--param" if self.params else next(iter(self.frontend_overrides))
+            raise UsageError(
+                f"{option} applies to --arch only: a model trained --from keeps its base's network and front end"
+            )
         settings = replace(
             self,
+            base=self.base or DEFAULT_MODEL,
             epochs=self.epochs if self.epochs is not None else FROZEN_EPOCHS if self.freeze else FINE_TUNE_EPOCHS,
             lr=self.lr if self.lr is not None else FROZEN_LR if self.freeze else FINE_TUNE_LR,
+            batch_size=self.batch_size or BATCH_SIZE,
+        )
+        settings.check()
+        return settings
+
+    def arch_recipe(self) -> Recipe:
+        """The recipe of ``arch``, an unknown or untrainable architecture being a usage error."""
+        assert self.arch is not None
+        try:
+            return recipe(self.arch)
+        except ValueError as exc:
+            raise UsageError(f"--arch: {exc}") from None
+
+    def _resolved_arch(self) -> TrainSettings:
+        """From scratch: no base, every layer trained, the recipe's schedule where the user gave none."""
+        if self.base is not None:
+            raise UsageError("--arch and --from cannot be used together: --arch trains a new network from scratch")
+        if self.point is not None:
+            raise UsageError("--point applies to --from only: a network trained from scratch has no new head")
+        found = self.arch_recipe()
+        settings = replace(
+            self,
+            freeze=False,
+            epochs=self.epochs if self.epochs is not None else found.epochs,
+            lr=self.lr if self.lr is not None else found.lr,
+            batch_size=self.batch_size or found.batch_size,
+            segment=self.segment if self.segment is not None else found.segment,
         )
         settings.check()
         return settings
@@ -58,7 +122,14 @@ class TrainSettings:
         """Usage errors for values no run can use, naming the option."""
         checks = [
             ("--epochs", self.epochs is None or self.epochs >= 1, "at least 1"),
-            ("--batch-size", self.batch_size >= 1, "at least 1"),
+            ("--batch-size", self.batch_size is None or self.batch_size >= 1, "at least 1"),
+            ("--accumulate", self.accumulate >= 1, "at least 1"),
+            ("--frontend", self.frontend is None or self.frontend in FRONTEND_CHOICES, " or ".join(FRONTEND_CHOICES)),
+            ("--sample-rate", self.sample_rate is None or 1000 <= self.sample_rate <= 384000, "1000 to 384000 Hz"),
+            ("--n-mels", self.n_mels is None or self.n_mels >= 1, "at least 1"),
+            ("--n-fft", self.n_fft is None or self.n_fft >= 16, "at least 16"),
+            ("--hop", self.hop is None or self.hop >= 1, "at least 1 sample"),
+            ("--n-mfcc", self.n_mfcc is None or self.n_mfcc >= 1, "at least 1"),
             ("--lr", self.lr is None or (math.isfinite(self.lr) and 0 < self.lr < 10), "between 0 and 10"),
             (
                 "--segment",

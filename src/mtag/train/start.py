@@ -1,8 +1,9 @@
-"""The network a run starts from: an installed model's, with a new head for the data set's labels.
+"""The network a run starts from: an installed model's with a new head, or a new network from scratch.
 
 The trained model keeps the base model's architecture, front end and window,
 so ``mtag tag`` and ``mtag inspect`` run it exactly like the shipped ones;
-only the labels (and the layers after the transfer point) are new.
+only the labels (and the layers after the transfer point) are new.  From
+scratch (``--arch``), the whole network is "the head": every layer is new.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class StartingPoint:
     """The network to train, where its new head sits, and which of its modules are new."""
 
     net: nn.Module
-    point: str
+    point: str | None  # None: from scratch, no transfer point
     head: tuple[str, ...]  # names of the submodules after ``point`` (re-initialised, trained at the full rate)
 
     def head_parameters(self) -> list[nn.Parameter]:
@@ -64,3 +65,17 @@ def start_from(base: ModelCard, n_labels: int, point: str | None, seed: int) -> 
     # Only the new head may be missing: anything else means the architecture's head_modules are wrong.
     assert not unexpected and all(any(k.startswith(name + ".") for name in head) for k in missing), missing
     return StartingPoint(net, point, head)
+
+
+#: A starting point's ``head`` when the whole network is new ("" names the network itself).
+WHOLE_NETWORK = ("",)
+
+
+def from_scratch(card: ModelCard, seed: int) -> StartingPoint:
+    """A randomly initialised network as ``card`` describes it, all of it trained at the full rate."""
+    torch.manual_seed(seed)  # the initial weights are part of what --seed reproduces
+    try:
+        net = build_network(card.architecture, card.params)
+    except (ValueError, TypeError, RuntimeError) as exc:  # parameters the constructor refuses (a kernel > the input)
+        raise UsageError(f"cannot build {card.architecture} with {card.params}: {exc}") from None
+    return StartingPoint(net, None, WHOLE_NETWORK)

@@ -1,4 +1,5 @@
-"""The two ways a run trains: a new head on frozen features, or the whole network on audio segments.
+"""The two ways a run trains: a new head on frozen features, or the whole network on audio segments
+(fine-tuned, or from scratch).
 
 The loop (:mod:`.loop`) sees only a :class:`Task`: batches of inputs and
 targets for one epoch, the trainable parameters, and track scores for a split.
@@ -131,6 +132,10 @@ class FineTune:
     estimates them worse than the base model's millions of windows did, and
     train-time statistics that differ from inference-time ones are the usual
     way a fine-tuned network scores well in training and badly in use.
+
+    From scratch (``--arch``) the starting point's head is the whole network
+    (:data:`~mtag.train.start.WHOLE_NETWORK`): every parameter learns at the
+    full rate and every BatchNorm layer trains, through the same batches.
     """
 
     def __init__(

@@ -1,0 +1,31 @@
+"""A network's cost: multiply-accumulates counted on one window, and the figures `mtag models show` prints."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from mtag.catalog import find_model
+from mtag.nets.profile import card_profile, window_macs
+from tests.library.helpers import mtag
+
+
+def test_macs_of_a_known_network() -> None:
+    # Linear 10->3 on 5 frames: 5 x 10 x 3 = 150; a 1-D convolution 4->2, kernel 3, 8 outputs: 8 x 4 x 3 x 2 = 192.
+    assert window_macs(nn.Linear(10, 3), torch.zeros(1, 5, 10)) == 150
+    assert window_macs(nn.Conv1d(4, 2, 3), torch.zeros(1, 4, 10)) == 192
+
+
+def test_a_shipped_model_is_profiled_from_its_card() -> None:
+    card = find_model("musicnn-msd")
+    profile = card_profile(card)
+    assert 100_000 < profile["parameters"] < card.weights.parameters * 1.1
+    assert profile["macs_per_window"] > 10 * profile["parameters"]  # convolutions reuse each weight many times
+
+
+def test_models_show_counts_the_cost_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = mtag(capsys, "models", "show", "vgg-msd")
+    assert code == 0 and "240k parameters (--profile counts MACs per window)" in out
+    code, out, _ = mtag(capsys, "models", "show", "vgg-msd", "--profile")
+    assert code == 0 and "MACs per window" in out and "--profile" not in out
