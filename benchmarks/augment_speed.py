@@ -11,9 +11,8 @@ import argparse
 import time
 
 import numpy as np
-import torch
 
-from mtag.train.augment import Augmenter, Dice, parse_augment
+import mtag  # noqa: F401  (before torch: its OpenMP threads sleep while they wait, as in mtag's own runs)
 
 RATE, SECONDS, BATCH = 16000, 3.0, 16
 SPECS = {
@@ -33,8 +32,11 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--repeats", type=int, default=10)
     args = parser.parse_args()
+    import torch
+
+    from mtag.train.augment import Augmenter, Dice, parse_augment
+
     device = torch.device(args.device)
-    torch.set_num_threads(max(1, torch.get_num_threads()))
     rng = np.random.default_rng(0)
     chunks = torch.from_numpy(rng.standard_normal((BATCH, int(RATE * SECONDS))).astype(np.float32)).to(device)
     features = torch.randn(BATCH, 187, 96, device=device)

@@ -181,3 +181,21 @@ def test_a_bad_spec_is_a_one_line_usage_error_naming_it(text: str, words: list[s
 def test_specaugment_on_a_waveform_model_is_refused() -> None:
     with pytest.raises(UsageError, match="spectrogram"):
         Augmenter(parse_augment("specaugment"), RATE, spectral=False)
+
+
+def test_the_readme_lists_every_augmentation_with_its_parameters() -> None:
+    from pathlib import Path
+
+    from mtag.train.augment.spec import KINDS
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line for line in readme.splitlines() if line.startswith("| `")}
+    for kind in KINDS.values():
+        assert kind.name in rows, kind.name
+        for param in kind.params:
+            assert f"`{param.name}`" in rows[kind.name], (kind.name, param.name)
+
+
+def test_mask_counts_are_whole_numbers() -> None:
+    with pytest.raises(UsageError, match="whole number"):
+        parse_augment("specaugment:freq=1.5")

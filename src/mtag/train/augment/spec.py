@@ -38,6 +38,7 @@ class Param:
     choices: tuple[str, ...] = ()
     ranged: bool = True  # may be given as low-high
     exclusive_low: bool = False  # the low bound itself is not allowed
+    whole: bool = False  # a count: whole numbers only
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,9 @@ KINDS: dict[str, Kind] = {
             "specaugment",
             FEATURES,
             (
-                Param("freq", 2.0, 0.0, 10.0, "frequency masks per example", ranged=False),
+                Param("freq", 2, 0.0, 10.0, "frequency masks per example", ranged=False, whole=True),
                 Param("fwidth", 0.15, 0.0, 1.0, "largest frequency mask, as a share of the bands", ranged=False),
-                Param("time", 2.0, 0.0, 10.0, "time masks per example", ranged=False),
+                Param("time", 2, 0.0, 10.0, "time masks per example", ranged=False, whole=True),
                 Param("twidth", 0.1, 0.0, 1.0, "largest time mask, as a share of the frames", ranged=False),
                 _p(1.0),
             ),
@@ -245,6 +246,8 @@ def _value(kind: Kind, param: Param, text: str) -> tuple[float, float] | str:
             low = high = float(text)
     except ValueError:
         raise UsageError(f"{where} is not a number", hint=_params_hint(kind)) from None
+    if param.whole and not low.is_integer():
+        raise UsageError(f"{where} is not a whole number", hint=f"{param.name} counts masks")
     if not (low <= high) or not all(_inside(param, v) for v in (low, high)):
         raise UsageError(f"{where} is out of range", hint=f"{param.name} is {_bounds(param)}")
     if not ranged and param.symmetric:
@@ -272,15 +275,3 @@ def _bounds(param: Param) -> str:
 
 def _params_hint(kind: Kind) -> str:
     return f"{kind.name} takes " + ", ".join(f"{p.name}=" for p in kind.params)
-
-
-def describe() -> list[str]:
-    """One line per augmentation and parameter: what the README and ``--help`` list."""
-    lines = []
-    for kind in KINDS.values():
-        params = "; ".join(
-            f"{p.name} (default {p.default}, {'/'.join(p.choices) if p.choices else _bounds(p)}): {p.doc}"
-            for p in kind.params
-        )
-        lines.append(f"{kind.name}: {kind.doc}. {params}")
-    return lines
