@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mtag.data.cache import AUDIO_FOLDER, ShardStore
@@ -114,3 +115,49 @@ def test_mixup_alone_trains_the_frozen_head_on_mixed_embeddings(setup) -> None:
     result = train(request(tmp_path, dataset, augment="mixup:0.4", epochs=15))
     assert result.card.training["augmentation"]["online"] == ["mixup"]
     assert result.test["accuracy"] == 1.0  # mixed targets are soft targets the loss takes
+
+
+class Interrupt(Exception):
+    """Stands for a kill between two epochs."""
+
+
+def test_a_resumed_augmented_run_draws_what_the_whole_run_drew_and_another_spec_is_refused(setup) -> None:
+    from safetensors.numpy import load_file
+
+    from mtag.train.events import TrainEvents
+
+    tmp_path, dataset = setup
+    settings = {"augment": "mixup:0.4", "epochs": 4, "patience": 100}
+    whole = train(request(tmp_path, dataset, name="whole", **settings))
+
+    class KillAfterTwo(TrainEvents):
+        def epoch(self, record) -> None:
+            if record.epoch == 2:
+                raise Interrupt
+
+    with pytest.raises(Interrupt):
+        train(request(tmp_path, dataset, name="again", **settings), KillAfterTwo())
+    other = request(tmp_path, dataset, name="again", **{**settings, "augment": "mixup:0.5"})
+    with pytest.raises(UsageError, match="augment"):
+        train(TrainRequest(**{**other.__dict__, "resume": True}))
+    resumed = train(TrainRequest(**{**request(tmp_path, dataset, name="again", **settings).__dict__, "resume": True}))
+    reference = load_file(whole.card.weights_path)
+    for key, value in load_file(resumed.card.weights_path).items():
+        np.testing.assert_array_equal(value, reference[key])
+
+
+def test_fine_tuning_trains_on_the_copies_without_altering_them_again(setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path, dataset = setup
+    calls = []
+    original = augmenter_module.Augmenter.waveform
+
+    def counted(self, x, dice, keep_length=True):  # type: ignore[no-untyped-def]
+        calls.append(keep_length)
+        return original(self, x, dice, keep_length)
+
+    monkeypatch.setattr(augmenter_module.Augmenter, "waveform", counted)
+    settings = {"freeze": False, "segments_per_track": 1, "augment": "stretch:p=1,specaugment", "augment_copies": 1}
+    result = train(request(tmp_path, dataset, **settings))
+    assert result.counts["train"] == 12 and result.counts["train_copies"] == 12
+    assert calls == [False] * 12  # the 12 copies, each a whole track; training batches are not stretched again
+    assert result.card.training["augmentation"]["online"] == ["specaugment"]
