@@ -70,10 +70,6 @@ class Augmenter:
         self.sample_rate = sample_rate
         self.waveform_online = waveform_online
 
-    @property
-    def has_waveform(self) -> bool:
-        return bool(self.spec.stage(WAVEFORM))
-
     def batch(
         self,
         chunks: np.ndarray,
