@@ -137,6 +137,22 @@ def train_command(
     seed: Annotated[
         int, typer.Option("--seed", help="Seeds the split and the training: a CPU run repeats exactly.")
     ] = 0,
+    augment: Annotated[
+        Optional[str],
+        typer.Option(
+            "--augment",
+            help="Augment training segments on the fly, e.g. noise:snr=10,shift,stretch:0.8-1.25,pitch:2,gain:6,"
+            "mixup:0.2,specaugment (each name[:param...]; p= sets its probability). See the README for ranges.",
+        ),
+    ] = None,
+    augment_copies: Annotated[
+        int,
+        typer.Option(
+            "--augment-copies",
+            help="Instead, N altered copies of each training track made once with --augment's waveform "
+            "augmentations (the way to augment the frozen-network path).",
+        ),
+    ] = 0,
     name: Annotated[
         Optional[str], typer.Option("--name", help="The new model's name \\[default: <data set>-<--from or --arch>].")
     ] = None,
@@ -204,6 +220,8 @@ def train_command(
         patience=patience,
         accumulate=accumulate,
         seed=seed,
+        augment=augment,
+        augment_copies=augment_copies,
     )
     # Options no run can use are refused before the data set is read.
     resolved = settings.resolved()

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 _STAGES = {
     "cache": "decoding into the cache",
+    "copies": "augmented copies (--augment-copies)",
     "features": "frozen-network features",
     "train": "training",
     "test": "testing",

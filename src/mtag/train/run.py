@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,6 +32,7 @@ from mtag.nets import profile
 from mtag.nets.precision import DTYPES, resolve_precision
 from mtag.nets.tagger import Tagger
 from mtag.train import distributed
+from mtag.train.augment.run import augmentation_record, augmenter_for, training_copies
 from mtag.train.cards import scratch_card, trained_card
 from mtag.train.distributed import Ranks
 from mtag.train.events import EpochRecord, TrainEvents
@@ -42,6 +43,9 @@ from mtag.train.settings import TrainSettings
 from mtag.train.start import StartingPoint, from_scratch, start_from, transfer_point
 from mtag.train.targets import class_weights, positive_weights, sampling_weights, target_matrix
 from mtag.train.tasks import FineTune, FrozenHead, Task
+
+if TYPE_CHECKING:
+    from mtag.train.augment import Augmenter
 
 #: Windows per forward pass while computing embeddings or scoring tracks.
 SCORING_BATCH = 32
@@ -157,10 +161,17 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     for part, indices in split.items():
         if not indices:
             raise UsageError(f"no usable track in the {part} split of {dataset.name}", hint="see 'mtag datasets check'")
+    augmenter = augmenter_for(settings, card)
+    if augmenter is not None and settings.augment_copies:
+        clock = time.perf_counter()
+        cache, targets, split[TRAIN] = training_copies(cache, targets, split[TRAIN], augmenter, settings, events, ranks)
+        seconds["copies"] = time.perf_counter() - clock
     weights = _sampling(settings, targets[split[TRAIN]], len(targets), split[TRAIN])
 
     clock = time.perf_counter()
-    task, split = _task(request, settings, start, tagger, cache, plan, targets, split, weights, events, ranks)
+    task, split = _task(
+        request, settings, start, tagger, cache, plan, targets, split, weights, events, ranks, augmenter
+    )
     seconds["features"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -197,7 +208,10 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     events.stage("test", len(split[TEST]))
     test_scores = ranks.gather_rows(split[TEST], task.track_scores(ranks.share(split[TEST])))
     test = metrics.summary(test_scores, targets[split[TEST]], multi_label)
-    counts = {part: len(indices) for part, indices in split.items()}
+    real = len(dataset.examples)  # indices from here on are --augment-copies copies, counted apart
+    counts = {part: sum(i < real for i in indices) for part, indices in split.items()}
+    if settings.augment_copies:
+        counts["train_copies"] = len(split[TRAIN]) - counts[TRAIN]
     record = _training_record(request, settings, start.point, counts, result, seconds)
     record["label_counts"] = label_counts(dataset.labels, targets[split[TRAIN]])
     card = replace(card, training=record, metrics=_metrics(result.best_valid, test))
@@ -231,6 +245,7 @@ def _task(
     weights: np.ndarray | None,
     events: TrainEvents,
     ranks: Ranks,
+    augmenter: Augmenter | None = None,
 ) -> tuple[Task, dict[str, list[int]]]:
     """The task the loop trains, and the split's tracks it can use (frozen: those with embeddings)."""
     task: Task
@@ -265,6 +280,7 @@ def _task(
             batch_size,
             tagger.device,
             weights,
+            augmenter,
         )
     else:
         segment = plan.framing.chunk_samples(_segment_frames(settings, plan))
@@ -280,6 +296,7 @@ def _task(
             settings.segments_per_track,
             settings.backbone_lr_scale,
             weights,
+            augmenter,
         )
     return task, split
 
@@ -357,6 +374,7 @@ def _training_record(
             "architecture": settings.arch,  # set when trained from scratch
             "frozen": settings.freeze,
             "transfer_point": point,
+            "augmentation": augmentation_record(settings),
             "hyperparameters": settings.to_json(),
             "epochs_run": len(result.history),
             "best_epoch": result.best_epoch,

@@ -29,6 +29,9 @@ BATCH_SIZE = 32
 #: The front ends ``--frontend`` chooses between for an architecture on a spectrogram.
 FRONTEND_CHOICES = ("logmel", "mfcc")
 
+#: --augment-copies: each copy is another copy of the training audio on disk (and in embeddings).
+MAX_COPIES = 20
+
 
 @dataclass(frozen=True)
 class TrainSettings:
@@ -58,6 +61,8 @@ class TrainSettings:
     balance: str = "auto"  # class imbalance: class-weighted loss, balanced sampling, or nothing
     accumulate: int = 1  # micro-batches whose gradients make one step (effective batch: batch_size x this)
     seed: int = 0
+    augment: str | None = None  # --augment: training-time augmentations (mtag.train.augment.spec)
+    augment_copies: int = 0  # --augment-copies: altered copies of each training track, made once
 
     @property
     def frontend_overrides(self) -> dict[str, Any]:
@@ -143,6 +148,32 @@ class TrainSettings:
         for option, ok, expected in checks:
             if not ok:
                 raise UsageError(f"{option} must be {expected}")
+        self._check_augment()
+
+    def _check_augment(self) -> None:
+        """The augmentation options: a valid spec, and one this kind of run can apply (see README, Training)."""
+        from mtag.train.augment.spec import FEATURES, WAVEFORM, parse_augment
+
+        if not 0 <= self.augment_copies <= MAX_COPIES:
+            raise UsageError(f"--augment-copies must be 0 to {MAX_COPIES}")
+        spec = parse_augment(self.augment) if self.augment is not None else None
+        waveform = spec is not None and bool(spec.stage(WAVEFORM))
+        if self.augment_copies and not waveform:
+            raise UsageError(
+                "--augment-copies makes copies with --augment's waveform augmentations, and none is given",
+                hint="add e.g. --augment noise:snr=10,stretch",
+            )
+        if spec is not None and self.freeze and waveform and not self.augment_copies:
+            raise UsageError(
+                "--augment noise, shift, gain, stretch and pitch alter the audio, and the frozen-network path "
+                "trains on embeddings computed once",
+                hint="add --augment-copies N (altered copies, embedded once) or train with --fine-tune",
+            )
+        if spec is not None and self.freeze and spec.stage(FEATURES):
+            raise UsageError(
+                "--augment specaugment masks the network's input, which the frozen-network path never sees",
+                hint="train with --fine-tune, or leave specaugment out",
+            )
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,6 +19,7 @@ from torch import nn
 from mtag.audio.windows import WindowPlan
 from mtag.data.cache import AudioCache
 from mtag.nets.tagger import Tagger, activate
+from mtag.train.augment import Augmenter, Dice
 from mtag.train.distributed import Ranks
 from mtag.train.start import StartingPoint
 from mtag.train.windows import map_windows
@@ -70,8 +71,10 @@ class FrozenHead:
         batch_size: int,
         device: torch.device,
         weights: np.ndarray | None = None,
+        augmenter: Augmenter | None = None,  # mixup only: the embeddings are fixed (copies are extra tracks)
     ) -> None:
         self.net = start.net.to(device)
+        self.augmenter = augmenter
         self.start = start
         self.activation = activation
         self.embeddings = embeddings
@@ -100,10 +103,13 @@ class FrozenHead:
                 break
             chosen = self.pairs[batch][ranks.rank :: ranks.world]
             inputs = np.stack([self.embeddings[i][w] for i, w in chosen]).astype(np.float32)
-            yield (
-                torch.from_numpy(inputs).to(self.device),
-                torch.from_numpy(self.targets[chosen[:, 0]]).to(self.device),
-            )
+            batch_inputs = torch.from_numpy(inputs).to(self.device)
+            batch_targets = torch.from_numpy(self.targets[chosen[:, 0]]).to(self.device)
+            if self.augmenter is not None:  # training batches only: track_scores never augments
+                batch_inputs, batch_targets = self.augmenter.mix(
+                    batch_inputs, batch_targets, Dice.roll(rng, self.device)
+                )
+            yield batch_inputs, batch_targets
 
     def logits(self, inputs: torch.Tensor) -> torch.Tensor:
         return self.net.head(inputs, self.start.point)  # type: ignore[operator]
@@ -151,8 +157,10 @@ class FineTune:
         segments_per_track: int,
         backbone_scale: float,
         weights: np.ndarray | None = None,
+        augmenter: Augmenter | None = None,
     ) -> None:
         self.net = start.net
+        self.augmenter = augmenter
         self.start = start
         self.tagger = tagger
         self.cache = cache
@@ -185,9 +193,12 @@ class FineTune:
             drawn = [(int(i), self._start(int(i), rng)) for i in batch]
             mine = drawn[ranks.rank :: ranks.world]
             chunks = np.stack([self._segment(i, first) for i, first in mine])
+            targets = torch.from_numpy(self.targets[[i for i, _ in mine]]).to(self.tagger.device)
+            if self.augmenter is not None:  # training batches only: track_scores never augments
+                yield self.augmenter.batch(chunks, targets, self.tagger.features, rng)
+                continue
             # Features are computed without autograd (inference mode); a clone is an ordinary tensor to train on.
-            features = self.tagger.features(chunks).clone()
-            yield features, torch.from_numpy(self.targets[[i for i, _ in mine]]).to(self.tagger.device)
+            yield self.tagger.features(chunks).clone(), targets
 
     def _start(self, index: int, rng: np.random.Generator) -> int:
         return int(rng.integers(0, max(1, self.cache.length(index) - self.segment_samples + 1)))
