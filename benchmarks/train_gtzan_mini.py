@@ -141,6 +141,7 @@ def run_training(
         "examples_per_second": statistics.median(r.examples_per_second for r in timings.records),
         "train_examples_per_second": statistics.median(n / t for n, t in zip(seen, timings.train_seconds)),
         "examples_per_epoch": seen[0],
+        "profile": result.card.profile,
     }
 
 
