@@ -113,14 +113,13 @@ def single_label(true: np.ndarray, scores: np.ndarray, top_k: int = 3) -> dict[s
     with warnings.catch_warnings():  # a class no track has: sklearn warns, the class is left out
         warnings.simplefilter("ignore")
         balanced = sk.balanced_accuracy_score(true, predicted)
-    k = min(top_k, n)
     return {
         "accuracy": float(sk.accuracy_score(true, predicted)),
         "balanced_accuracy": float(balanced),
         # Over the classes that occur (as truth or prediction): a genre the split has no track of and the model
         # never predicts says nothing, and counting it as F1 0 would punish a model for the split's make-up.
         "macro_f1": float(sk.f1_score(true, predicted, average="macro", zero_division=0)),
-        f"top{top_k}_accuracy": float(sk.top_k_accuracy_score(true, scores, k=k, labels=labels)) if n > 1 else 1.0,
+        f"top{top_k}_accuracy": top_k_accuracy(true, scores, top_k),
         "per_class": {
             "precision": precision.tolist(),
             "recall": recall.tolist(),
@@ -129,6 +128,16 @@ def single_label(true: np.ndarray, scores: np.ndarray, top_k: int = 3) -> dict[s
         },
         "confusion": sk.confusion_matrix(true, predicted, labels=labels).tolist(),
     }
+
+
+def top_k_accuracy(true: np.ndarray, scores: np.ndarray, k: int) -> float:
+    """Share of tracks whose class is among the ``k`` best-scored (1 when ``k`` covers every class)."""
+    n = scores.shape[1]
+    if k >= n:
+        return 1.0
+    if n == 2:  # k == 1: scikit-learn takes a binary problem's scores as one column
+        return float(_sk().top_k_accuracy_score(true, scores[:, 1], k=1, labels=np.arange(2)))
+    return float(_sk().top_k_accuracy_score(true, scores, k=k, labels=np.arange(n)))
 
 
 def single_label_headlines(true: np.ndarray, predicted: np.ndarray, n: int) -> dict[str, float]:
