@@ -110,15 +110,16 @@ def single_label(true: np.ndarray, scores: np.ndarray, top_k: int = 3) -> dict[s
     precision, recall, f1, support = sk.precision_recall_fscore_support(
         true, predicted, labels=labels, zero_division=0
     )
-    with warnings.catch_warnings():  # a class no track has: sklearn warns, the class is left out
+    with warnings.catch_warnings():  # a class no track has, or one class only: sklearn warns, the figure stands
         warnings.simplefilter("ignore")
         balanced = sk.balanced_accuracy_score(true, predicted)
+        macro_f1 = sk.f1_score(true, predicted, average="macro", zero_division=0)
     return {
         "accuracy": float(sk.accuracy_score(true, predicted)),
         "balanced_accuracy": float(balanced),
         # Over the classes that occur (as truth or prediction): a genre the split has no track of and the model
         # never predicts says nothing, and counting it as F1 0 would punish a model for the split's make-up.
-        "macro_f1": float(sk.f1_score(true, predicted, average="macro", zero_division=0)),
+        "macro_f1": float(macro_f1),
         f"top{top_k}_accuracy": top_k_accuracy(true, scores, top_k),
         "per_class": {
             "precision": precision.tolist(),
