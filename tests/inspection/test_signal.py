@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from mtag.inspection.signal import measure_signal
+from mtag.inspection.signal import measure_samples, measure_signal
 from tests.audio.synth import write_samples
 from tests.inspection import signals as s
 
@@ -52,3 +52,15 @@ def test_a_low_sample_rate_file_is_band_limited_by_its_rate(tmp_path):
 def test_mono_files_have_no_stereo_measure(tmp_path):
     path = write_samples(tmp_path / "mono.flac", s.band_music(3.0)[:1], 44100)
     assert measure_signal(path).mono_loss_db is None
+
+
+def test_audio_in_memory_measures_as_its_file_does(recordings):
+    """``mtag eval`` measures the samples it decoded: the same figures as the streaming pass over the file."""
+    samples = s.band_music(6.0)
+    path = s.write(recordings["clean.flac"].parent / "in-memory.flac", samples)
+    streamed, held = measure_signal(path), measure_samples(samples, s.RATE)
+    assert held.channels == 2 and held.duration == pytest.approx(streamed.duration, abs=0.01)
+    assert held.bandwidth_hz == pytest.approx(streamed.bandwidth_hz, rel=0.02)
+    assert held.flatness == pytest.approx(streamed.flatness, abs=0.005)
+    assert held.clipped_share == pytest.approx(streamed.clipped_share, abs=1e-4)
+    assert measure_samples(samples.mean(axis=0), s.RATE).channels == 1  # a mono row is one channel

@@ -33,6 +33,11 @@ def test_frozen_head_learns_the_task(setup) -> None:
     assert result.test["accuracy"] == 1.0
     assert result.card.labels == ("low", "high")
     assert (tmp_path / "models" / "tones" / "model.json").is_file()
+    # The card records the training split's tracks per label: what 'mtag eval --study rare' reads.
+    trained = dataset.counts()["train"]
+    card = json.loads((tmp_path / "models" / "tones" / "model.json").read_text())
+    assert card["training"]["label_counts"] == {"low": trained["low"], "high": trained["high"]}
+    assert sum(card["training"]["label_counts"].values()) == card["training"]["tracks"]["train"]
 
 
 def test_fine_tuning_learns_the_task(setup) -> None:

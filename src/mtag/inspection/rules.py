@@ -298,13 +298,22 @@ def find_parts(segments: Sequence[Segment], genres: GenreView) -> list[tuple[flo
     matrix = genres.scores(np.stack([s.scores for s in segments]))
     starts = [s.start for s in segments]
     ends = [s.end for s in segments]
-    cuts = _split(matrix, starts, ends, 0, len(segments))
-    bounds = [0, *cuts, len(segments)]
+    bounds = [0, *part_cuts(matrix, starts, ends), len(segments)]
     found = []
     for first, last in zip(bounds, bounds[1:]):
         name = genres.names[int(matrix[first:last].mean(axis=0).argmax())]
         found.append((starts[first], ends[last - 1], name))
     return found if len(found) <= MAX_PARTS else []
+
+
+def part_cuts(matrix: np.ndarray, starts: Sequence[float], ends: Sequence[float]) -> list[int]:
+    """Indices of the rows (segments) where a new part begins, by :func:`find_parts`' rule.
+
+    ``matrix`` is one row of scores per segment (genres, or any labels whose
+    leading one names what the segment sounds like); ``starts``/``ends`` the
+    segments' times in seconds.  ``mtag eval`` counts parts from window scores with it.
+    """
+    return _split(matrix, list(starts), list(ends), 0, len(matrix))
 
 
 def _split(matrix: np.ndarray, starts: list[float], ends: list[float], first: int, last: int) -> list[int]:

@@ -185,6 +185,7 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     test = metrics.summary(test_scores, targets[split[TEST]], multi_label)
     counts = {part: len(indices) for part, indices in split.items()}
     record = _training_record(request, settings, start.point, counts, result, seconds)
+    record["label_counts"] = label_counts(dataset.labels, targets[split[TRAIN]])
     card = replace(card, training=record, metrics=_metrics(result.best_valid, test))
     if ranks.leader:
         card = write_model(start.net, card, request.target, log)
@@ -357,6 +358,11 @@ def _training_record(
             "mtag": __version__,
         }
     )
+
+
+def label_counts(labels: tuple[str, ...], targets: np.ndarray) -> dict[str, int]:
+    """Training tracks per label (the ``targets`` rows the model learnt from): what ``mtag eval --study rare`` reads."""
+    return {label: int(count) for label, count in zip(labels, targets.sum(axis=0))}
 
 
 def _metrics(valid: dict[str, float], test: dict[str, float]) -> dict[str, float]:
