@@ -91,3 +91,25 @@ def test_an_unreadable_track_is_listed_and_exits_1(data, tmp_path, capsys):
     assert code == 1 and "unreadable" in err
     assert "broken.wav" in (report / "report.md").read_text()
     assert json.loads((report / "metrics.json").read_text())["models"][0]["figures"]["accuracy"] == 1.0
+
+
+def test_the_analysis_studies_run_on_the_baseline_and_land_in_the_report(data, tmp_path, capsys):
+    report = tmp_path / "report"
+    study = ("--study", "rare,cross,characteristics")
+    code, out, err = mtag(capsys, *EVAL, "--data-dir", data, *study, "--report", report)
+    assert code == 0, err
+    analyses = json.loads((report / "metrics.json").read_text())["models"][0]["analyses"]
+    assert {c["class"]: c["rare"] for c in analyses["rare"]["classes"]} == {"High": True, "Low": False}
+    assert analyses["cross"]["trained_on"] == "bands" and analyses["cross"]["evaluated_on"] == "folder"
+    names = {p["property"] for p in analyses["characteristics"]["properties"]}
+    assert {"loudness_lufs", "bandwidth_hz", "duration_s"} <= names
+    assert analyses["worst_tracks"] == []  # the band model gets every track right
+    text = (report / "report.md").read_text()
+    assert "Rare genres" in text and "Track characteristics" in text
+    assert "Rare genres" in out
+
+
+def test_the_rare_study_refuses_a_model_without_training_counts_before_decoding(data, tmp_path, capsys):
+    code, _, err = mtag(capsys, *EVAL, "bands-random", "--data-dir", data, "--study", "rare")
+    assert code == 2 and "bands-random" in err and "training tracks per label" in err
+    assert not (tmp_path / "cache").exists()

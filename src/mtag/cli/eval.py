@@ -53,7 +53,9 @@ def eval_command(
     db: DbOption = None,
     study: Annotated[
         Optional[str],
-        typer.Option("--study", help="Comma-separated studies: length, noise, codec."),
+        typer.Option(
+            "--study", help="Comma-separated studies: length, noise, codec (audio); rare, cross, characteristics."
+        ),
     ] = None,
     aggregate: AggregateOption = "mean",
     level: Annotated[
@@ -126,5 +128,6 @@ def eval_command(
         console.print_json_line(data)
     else:
         view.summary(data, report)
+        view.analyses(evaluation)
     if evaluation.unreadable:
         raise typer.Exit(EXIT_FAILED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich import box
 from rich.progress import TaskID
@@ -14,6 +14,9 @@ from mtag.cli import console
 from mtag.cli.progress import counting_bar
 from mtag.evaluate.report import figure_text
 from mtag.train.events import TrainEvents
+
+if TYPE_CHECKING:
+    from mtag.evaluate.runner import Evaluation
 
 
 class EvalView(TrainEvents):
@@ -45,6 +48,15 @@ class EvalView(TrainEvents):
 
     def note(self, message: str) -> None:
         console.err.print(f"mtag: {message}")
+
+    def analyses(self, evaluation: Evaluation) -> None:
+        """The analysis studies' own Markdown, rendered, per model."""
+        from rich.markdown import Markdown
+
+        for result in evaluation.models:
+            for name, found in result.analyses.items():
+                console.out.print(f"[bold]{result.card.name}, {name}[/bold]")
+                console.out.print(Markdown(found.markdown()))
 
     def summary(self, data: dict[str, Any], report: Path | None) -> None:
         """Per model the headline figures with their intervals and coverage, then one table per study."""

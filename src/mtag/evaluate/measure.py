@@ -36,6 +36,7 @@ class Measured:
     figures: dict[str, Any]
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
     windows: int = 0
+    window_scores: list[np.ndarray] = field(default_factory=list)  # per track, (windows, model labels)
 
     @property
     def predicted(self) -> np.ndarray:
@@ -91,7 +92,7 @@ def measure(
         level_scores, level_targets = scores, targets
     figures = figures_of(level_targets, level_scores, multi_label, top_k)
     intervals = _intervals(level_targets, level_scores, multi_label, resamples, seed)
-    return Measured(tracks, scores, targets, figures, intervals, windows=sum(len(w) for w in windows))
+    return Measured(tracks, scores, targets, figures, intervals, sum(len(w) for w in windows), list(windows))
 
 
 def _intervals(

@@ -73,6 +73,7 @@ def model_json(evaluation: Evaluation, result: ModelResult) -> dict[str, Any]:
         },
         "figures": result.baseline.to_json(),
         "studies": studies,
+        "analyses": {name: found.to_json() for name, found in result.analyses.items()},
     }
 
 
@@ -210,6 +211,9 @@ def markdown(evaluation: Evaluation, data: dict[str, Any], figures: list[Path], 
             lines += [f"### Study: {study}", "", f"| condition | tracks | {name} |", "|---|---|---|"]
             lines += [f"| {p['condition']} | {p['tracks']} | {figure_text(p[name], p['ci95'])} |" for p in points]
             lines.append("")
+    for result in evaluation.models:  # the analysis studies, each in its own words
+        for name, found in result.analyses.items():
+            lines += [f"**{result.card.name}, {name}:**", "", found.markdown(), ""]
     if figures:
         lines += ["## Figures", ""]
         lines += [f"![{path.stem}]({path.relative_to(folder).as_posix()})" for path in figures]

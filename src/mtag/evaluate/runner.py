@@ -37,7 +37,8 @@ from mtag.engine.plans import default_plan
 from mtag.errors import UsageError
 from mtag.evaluate.mapping import LabelMapping, map_labels
 from mtag.evaluate.measure import Measured, measure
-from mtag.evaluate.studies import BASELINE, Condition, Study, conditions_of, resolve_studies
+from mtag.evaluate.analyses import check_analyses, run_analyses
+from mtag.evaluate.studies import BASELINE, Condition, Study, analyses, conditions_of, resolve_studies
 from mtag.train.events import TrainEvents
 from mtag.train.targets import target_matrix
 from mtag.train.windows import map_track_windows
@@ -81,6 +82,7 @@ class ModelResult:
     mapping: LabelMapping
     tracks: list[int]  # indices into the evaluation's examples that this model is measured on
     conditions: dict[str, Measured] = field(default_factory=dict)
+    analyses: dict[str, Any] = field(default_factory=dict)  # name -> result with to_json() and markdown()
 
     @property
     def baseline(self) -> Measured:
@@ -139,6 +141,7 @@ def plan_evaluation(request: EvalRequest) -> tuple[list[ModelCard], list[LabelMa
     if not request.models:
         raise UsageError("no model to evaluate", hint="name one or more models (see 'mtag models')")
     studies = resolve_studies(request.studies)
+    asked = analyses(request.studies)
     dataset = request.dataset
     examples = dataset.examples if request.part == ALL else dataset.part(request.part)
     if not examples:
@@ -156,6 +159,7 @@ def plan_evaluation(request: EvalRequest) -> tuple[list[ModelCard], list[LabelMa
                 hint="its labels and the data set's meet through the genre table; see 'mtag models show "
                 f"{card.name}'",
             )
+    check_analyses(asked, cards)
     return cards, mappings, studies, examples
 
 
@@ -221,6 +225,18 @@ def evaluate(request: EvalRequest, events: TrainEvents | None = None) -> Evaluat
                 resamples=request.bootstrap,
                 seed=request.seed,
             )
+        result.analyses = run_analyses(
+            analyses(request.studies),
+            card,
+            mapping.shared,
+            result.baseline,
+            examples,
+            dataset.name,
+            dataset.multi_label,
+            cache,
+            request.seed,
+            request.bootstrap,
+        )
         results.append(result)
     seconds["score"] = time.perf_counter() - clock
     return Evaluation(

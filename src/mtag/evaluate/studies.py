@@ -4,8 +4,8 @@ A condition is a function of a track's decoded audio, applied in memory
 after the one decode; nothing is written next to the user's files.  A study
 is a named list of conditions with the axis its curve is drawn on.  The
 analysis studies (``rare``, ``cross``, ``characteristics``) work on the
-measured results instead of changing the audio: they register in
-:data:`ANALYSES` under their name, so ``--study`` accepts both kinds.
+measured results instead of changing the audio (:mod:`mtag.evaluate.analyses`);
+they are named in :data:`ANALYSES`, so ``--study`` accepts both kinds.
 
 * ``length``: the middle ``s`` seconds of each track (the whole track when
   it is shorter), for 0.5, 1, 2, 3, 5, 10 and 30 s, and the full track.  A
@@ -167,8 +167,12 @@ def _codec() -> Study:
 #: Studies that change the audio, by name.
 STUDIES: dict[str, Callable[[], Study]] = {"length": _length, "noise": _noise, "codec": _codec}
 
-#: Studies that analyse the measured results (registered by their modules; see the module docstring).
-ANALYSES: dict[str, Callable[..., object]] = {}
+#: Studies that analyse the measured results instead (run by :mod:`mtag.evaluate.analyses`): name -> what it tells.
+ANALYSES: dict[str, str] = {
+    "rare": "per-genre figure against the genre's share of the model's training tracks",
+    "cross": "this data set's figures beside the model's in-domain ones",
+    "characteristics": "track properties that go with right and wrong answers; the worst tracks",
+}
 
 
 def resolve_studies(text: str | None) -> list[Study]:
