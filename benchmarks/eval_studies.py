@@ -67,8 +67,10 @@ def main() -> None:
         )
         clock = time.perf_counter()
         again = evaluate(replace(request, models=models[:1], studies=None))  # the decode is what is measured
-        print(f"eval again (one model, no study), warm cache: {time.perf_counter() - clock:.1f} s; "
-              f"decoded {again.decoded} files")
+        print(
+            f"eval again (one model, no study), warm cache: {time.perf_counter() - clock:.1f} s; "
+            f"decoded {again.decoded} files"
+        )
         for result in first.models:
             figures = result.baseline.figures
             print(f"  {result.card.name}: accuracy {figures['accuracy']:.3f} on {len(result.baseline.tracks)} tracks")

@@ -67,8 +67,8 @@ def test_an_empty_split_is_refused_before_any_decoding(tmp_path, capsys, monkeyp
 
 
 def test_a_model_with_no_genre_in_common_is_refused(data, tmp_path, capsys):
-    from tests.nets.tiny import make_model
     from tests.evaluate.helpers import FRONTEND
+    from tests.nets.tiny import make_model
 
     make_model(tmp_path / "models" / "rock-jazz", FRONTEND, name="rock-jazz")  # Rock and Jazz only
     code, _, err = mtag(capsys, "eval", "rock-jazz", "--dataset", "folder", "--data-dir", data, "--part", "all")

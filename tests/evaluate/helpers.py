@@ -69,8 +69,15 @@ def _band_features(band: tuple[float, float]) -> torch.Tensor:
 def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands-model") -> ModelCard:
     """The hand-set high-vs-low model, installed on the model search path (softmax over low, high)."""
     monkeypatch.setitem(registry.ARCHITECTURES, TINY, TINY_TARGET)
-    card = make_model(folder / name, FRONTEND, name=name, labels=("low", "high"), genres=dict(GENRES),
-                      activation="softmax", window_seconds=1.0)
+    card = make_model(
+        folder / name,
+        FRONTEND,
+        name=name,
+        labels=("low", "high"),
+        genres=dict(GENRES),
+        activation="softmax",
+        window_seconds=1.0,
+    )
     high, low = _band_features(BANDS["high"]), _band_features(BANDS["low"])
     direction = high - low
     direction = direction - direction.mean()  # blind to a track's level (a constant in the log domain)
@@ -96,5 +103,13 @@ def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands
 
 def random_model(folder: Path, name: str = "bands-random", seed: int = 3) -> ModelCard:
     """A second model with the same labels that guesses (beside the band model, for side-by-side tables)."""
-    return make_model(folder / name, FRONTEND, name=name, labels=("low", "high"), genres=dict(GENRES),
-                      activation="softmax", window_seconds=1.0, seed=seed)
+    return make_model(
+        folder / name,
+        FRONTEND,
+        name=name,
+        labels=("low", "high"),
+        genres=dict(GENRES),
+        activation="softmax",
+        window_seconds=1.0,
+        seed=seed,
+    )

@@ -33,7 +33,8 @@ def _complete_models(incomplete: str) -> list[str]:
 
 def eval_command(
     models: Annotated[
-        list[str], typer.Argument(help="Installed models (names or folders), side by side.", autocompletion=_complete_models)
+        list[str],
+        typer.Argument(help="Installed models (names or folders), side by side.", autocompletion=_complete_models),
     ],
     dataset: DatasetNameOption,
     data_dir: DataDirOption = None,
@@ -68,7 +69,9 @@ def eval_command(
     ] = 1000,
     report: Annotated[
         Optional[Path],
-        typer.Option("--report", help="Write metrics.json, predictions.csv, report.md and figures here.", file_okay=False),
+        typer.Option(
+            "--report", help="Write metrics.json, predictions.csv, report.md and figures here.", file_okay=False
+        ),
     ] = None,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
@@ -81,7 +84,9 @@ def eval_command(
     cache_dir: Annotated[
         Optional[Path],
         typer.Option(
-            "--cache-dir", help="Audio cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].", file_okay=False
+            "--cache-dir",
+            help="Audio cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].",
+            file_okay=False,
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -97,14 +102,26 @@ def eval_command(
     """
     from mtag.cli.eval_view import EvalView
     from mtag.data.load import load_dataset
-    from mtag.evaluate.report import check_report_folder, evaluation_json, write_report
     from mtag.evaluate.records import record
+    from mtag.evaluate.report import check_report_folder, evaluation_json, write_report
     from mtag.evaluate.runner import EvalRequest, evaluate, plan_evaluation
 
     options = dataset_options(split, seed, folds, fold, labels, min_tracks, subset, all_genres, from_index, db)
     loaded = load_dataset(dataset, data_dir, options)
     request = EvalRequest(
-        models, loaded, part, study, aggregate, level, top_k, bootstrap, seed, device, precision, workers, batch_size,
+        models,
+        loaded,
+        part,
+        study,
+        aggregate,
+        level,
+        top_k,
+        bootstrap,
+        seed,
+        device,
+        precision,
+        workers,
+        batch_size,
         cache_dir,
     )
     plan_evaluation(request)  # every refusal before the report folder is touched or a track decoded

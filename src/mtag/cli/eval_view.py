@@ -90,7 +90,7 @@ class EvalView(TrainEvents):
                     f"{coverage['tracks_not_covered']} track(s) of those genres left out.",
                     soft_wrap=True,
                 )
-        for study in (models[0]["studies"] if models else {}):
+        for study in models[0]["studies"] if models else {}:
             headline = models[0]["headline"]
             points = models[0]["studies"][study]
             grid = Table(title=f"study {study}: {headline} [95 % CI]", title_justify="left", box=box.SIMPLE_HEAD)
@@ -98,7 +98,9 @@ class EvalView(TrainEvents):
             for model in models:
                 grid.add_column(model["model"], justify="right")
             for row, point in enumerate(points):
-                cells = [figure_text(m["studies"][study][row][headline], m["studies"][study][row]["ci95"]) for m in models]
+                cells = [
+                    figure_text(m["studies"][study][row][headline], m["studies"][study][row]["ci95"]) for m in models
+                ]
                 grid.add_row(point["condition"], *cells)
             console.out.print(grid)
         left = len(data["unreadable"]) + len(data["too_short"])

@@ -30,6 +30,7 @@ from mtag.data.cache import AudioCache
 from mtag.data.examples import Example
 from mtag.evaluate.measure import Measured
 
+
 def check_analyses(names: Sequence[str], cards: Sequence[ModelCard]) -> None:
     """Refuse, before any decoding, an analysis a model cannot give (``rare`` without training counts)."""
     if "rare" in names:
@@ -101,11 +102,11 @@ def _characteristics(
         for index, windows in zip(measured.tracks, measured.window_scores)
     ]
     best = measured.predicted
-    truths = [tuple(shared[i] for i in np.flatnonzero(row > 0)) for row in measured.targets]
+    truths = [tuple(shared[int(i)] for i in np.flatnonzero(row > 0)) for row in measured.targets]
     worst = worst_tracks(
         [examples[i].path for i in measured.tracks],
         truths,
-        [shared[i] for i in best],
+        [shared[int(i)] for i in best],
         measured.scores[np.arange(len(best)), best] if len(best) else [],
         model=card.name,
     )

@@ -107,9 +107,7 @@ def single_label(true: np.ndarray, scores: np.ndarray, top_k: int = 3) -> dict[s
     n = scores.shape[1]
     labels = np.arange(n)
     predicted = scores.argmax(axis=1)
-    precision, recall, f1, support = sk.precision_recall_fscore_support(
-        true, predicted, labels=labels, zero_division=0
-    )
+    precision, recall, f1, support = sk.precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
     with warnings.catch_warnings():  # a class no track has, or one class only: sklearn warns, the figure stands
         warnings.simplefilter("ignore")
         balanced = sk.balanced_accuracy_score(true, predicted)

@@ -129,7 +129,7 @@ def write_predictions(evaluation: Evaluation, path: Path) -> None:
         for result in evaluation.models:
             shared = list(result.mapping.shared)
             for key, measured in result.conditions.items():
-                for row, (track, scores, target) in enumerate(zip(measured.tracks, measured.scores, measured.targets)):
+                for track, scores, target in zip(measured.tracks, measured.scores, measured.targets):
                     best = int(scores.argmax())
                     true = [shared[i] for i in range(len(shared)) if target[i] > 0]
                     by_genre = dict(zip(shared, scores))
@@ -231,4 +231,3 @@ def _headlines(evaluation: Evaluation) -> list[str]:
         return ["pr_auc_macro", "roc_auc_macro", "pr_auc_micro", "roc_auc_micro"]
     top = f"top{evaluation.request.top_k}_accuracy"
     return ["accuracy", "balanced_accuracy", "macro_f1", top]
-

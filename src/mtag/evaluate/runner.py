@@ -31,13 +31,13 @@ from mtag.cards import ModelCard
 from mtag.catalog import find_model
 from mtag.data.cache import AudioCache, build_audio_cache
 from mtag.data.examples import SPLITS, Dataset, Example
-from mtag.decision.aggregate import AGGREGATIONS, aggregate
+from mtag.decision.aggregate import AGGREGATIONS
 from mtag.engine.decoding import analysis_windows
 from mtag.engine.plans import default_plan
 from mtag.errors import UsageError
+from mtag.evaluate.analyses import check_analyses, run_analyses
 from mtag.evaluate.mapping import LabelMapping, map_labels
 from mtag.evaluate.measure import Measured, measure
-from mtag.evaluate.analyses import check_analyses, run_analyses
 from mtag.evaluate.studies import BASELINE, Condition, Study, analyses, conditions_of, resolve_studies
 from mtag.train.events import TrainEvents
 from mtag.train.targets import target_matrix
@@ -156,8 +156,7 @@ def plan_evaluation(request: EvalRequest) -> tuple[list[ModelCard], list[LabelMa
             raise UsageError(
                 f"model {card.name} has no label in common with {dataset.name}'s "
                 f"({', '.join(dataset.labels[:6])}{', ...' if len(dataset.labels) > 6 else ''})",
-                hint="its labels and the data set's meet through the genre table; see 'mtag models show "
-                f"{card.name}'",
+                hint=f"its labels and the data set's meet through the genre table; see 'mtag models show {card.name}'",
             )
     check_analyses(asked, cards)
     return cards, mappings, studies, examples
@@ -269,7 +268,9 @@ def track_audio(cache: AudioCache, index: int, rate: int) -> np.ndarray:
     return soxr.resample(audio, cache.sample_rate, rate, quality="HQ").astype(np.float32)
 
 
-def condition_audio(audio: np.ndarray, rate: int, condition: Condition, seed: int, index: int, number: int) -> np.ndarray:
+def condition_audio(
+    audio: np.ndarray, rate: int, condition: Condition, seed: int, index: int, number: int
+) -> np.ndarray:
     """The track as ``condition`` changes it; the noise of track ``index`` under condition ``number`` is seeded."""
     if condition.transform is None:
         return audio
@@ -281,7 +282,9 @@ def _windows(
 ) -> Iterator[tuple[int, Window]]:
     cut = iter_windows if condition.short_inputs else analysis_windows
     for index in indices:
-        audio = condition_audio(track_audio(cache, index, plan.sample_rate), plan.sample_rate, condition, seed, index, number)
+        audio = condition_audio(
+            track_audio(cache, index, plan.sample_rate), plan.sample_rate, condition, seed, index, number
+        )
         for window in cut([audio], plan):
             yield index, window
 

@@ -161,7 +161,11 @@ def _noise() -> Study:
 
 def _codec() -> Study:
     coded = tuple(Condition("codec", f"mp3 {k}k", float(k), mp3(k)) for k in BITRATES)
-    return Study("codec", "condition", (Condition("codec", "original", None), *coded, Condition("codec", "telephone", None, telephone())))
+    return Study(
+        "codec",
+        "condition",
+        (Condition("codec", "original", None), *coded, Condition("codec", "telephone", None, telephone())),
+    )
 
 
 #: Studies that change the audio, by name.
