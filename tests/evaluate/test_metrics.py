@@ -41,3 +41,56 @@ def test_accuracy_and_confusion_of_single_label_scores() -> None:
     figures = metrics.summary(scores, targets, multi_label=False)
     assert list(figures) == ["accuracy", "pr_auc", "roc_auc"]
     assert metrics.headline(False) == "accuracy" and metrics.headline(True) == "pr_auc"
+
+
+def test_single_label_figures_of_six_predictions_worked_out_by_hand() -> None:
+    # true:      0 0 1 1 2 2 ; predicted: 0 1 1 1 0 2
+    true = np.array([0, 0, 1, 1, 2, 2])
+    scores = np.eye(3)[[0, 1, 1, 1, 0, 2]] * 0.8 + 0.1
+    figures = metrics.single_label(true, scores, top_k=2)
+    assert figures["confusion"] == [[1, 1, 0], [0, 2, 0], [1, 0, 1]]
+    assert math.isclose(figures["accuracy"], 4 / 6)
+    assert math.isclose(figures["balanced_accuracy"], (1 / 2 + 1 + 1 / 2) / 3)
+    # precision 1/2, 2/3, 1; recall 1/2, 1, 1/2 -> F1 1/2, 4/5, 2/3
+    assert np.allclose(figures["per_class"]["f1"], [1 / 2, 4 / 5, 2 / 3])
+    assert math.isclose(figures["macro_f1"], (1 / 2 + 4 / 5 + 2 / 3) / 3)
+    assert figures["per_class"]["support"] == [2, 2, 2]
+
+
+def test_roc_auc_of_a_perfect_and_a_reversed_ranking() -> None:
+    positives = np.array([1, 1, 0, 0])
+    assert metrics.roc_auc(np.array([0.9, 0.8, 0.2, 0.1]), positives) == 1.0
+    assert metrics.roc_auc(np.array([0.1, 0.2, 0.8, 0.9]), positives) == 0.0
+
+
+def test_the_bootstrap_figures_follow_scikit_learn() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        true, predicted = rng.integers(0, 4, 30), rng.integers(0, 4, 30)
+        fast = metrics.single_label_headlines(true, predicted, 4)
+        reference = metrics.single_label(true, np.eye(4)[predicted], top_k=1)
+        for name in ("accuracy", "balanced_accuracy", "macro_f1"):
+            assert math.isclose(fast[name], reference[name]), name
+
+
+def test_bootstrap_intervals_repeat_with_a_seed_and_change_with_another() -> None:
+    true = np.array([0, 1] * 20)
+    predicted = np.array([0, 1, 1, 1] * 10)
+
+    def figures(pick):
+        return metrics.single_label_headlines(true[pick], predicted[pick], 2)
+
+    first = metrics.bootstrap(figures, 40, 200, seed=3)
+    assert first == metrics.bootstrap(figures, 40, 200, seed=3)
+    assert first != metrics.bootstrap(figures, 40, 200, seed=4)
+    low, high = first["accuracy"]
+    assert low < 0.75 < high
+
+
+def test_multi_label_figures_macro_and_micro() -> None:
+    targets = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    scores = np.array([[0.9, 0.2], [0.1, 0.8], [0.7, 0.6], [0.2, 0.1]])
+    figures = metrics.multi_label(targets, scores)
+    assert figures["roc_auc_macro"] == 1.0 and figures["pr_auc_macro"] == 1.0
+    assert figures["roc_auc_micro"] == 1.0
+    assert figures["per_class"]["support"] == [2, 2]

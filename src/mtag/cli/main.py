@@ -13,6 +13,7 @@ import typer
 from mtag import __version__, interrupts, logs
 from mtag.cli import console
 from mtag.cli.datasets import datasets_app
+from mtag.cli.eval import eval_command
 from mtag.cli.help import use_plain_help
 from mtag.cli.history import runs_command, undo_command
 from mtag.cli.inspect import inspect_command
@@ -34,6 +35,7 @@ app.command("undo")(undo_command)
 app.command("runs")(runs_command)
 app.command("inspect")(inspect_command)
 app.command("train")(train_command)
+app.command("eval")(eval_command)
 app.add_typer(models_app, name="models")
 app.add_typer(datasets_app, name="datasets")
 use_plain_help(app)

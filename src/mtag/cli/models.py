@@ -68,6 +68,8 @@ def show_command(
     verbose: VerboseOption = False,
 ) -> None:
     """Show a model's metadata and its labels in order."""
+    from mtag.evaluate.records import describe, evaluations_of
+
     card = find_model(name)
     if profile and card.profile is None:  # a shipped or older model: its network's cost, counted now
         from dataclasses import replace
@@ -75,10 +77,17 @@ def show_command(
         from mtag.nets.profile import card_profile
 
         card = replace(card, profile=card_profile(card))
+    evaluations = evaluations_of(card)
     if as_json:
-        console.print_json_line({**card.to_json(), "path": str(card.directory), "size_bytes": card.size_bytes})
+        console.print_json_line(
+            {**card.to_json(), "path": str(card.directory), "size_bytes": card.size_bytes, "evaluations": evaluations}
+        )
         return
     _print_card(card)
+    if evaluations:  # what 'mtag eval' measured on this model's weights
+        console.out.print(f"{len(evaluations)} evaluation(s):")
+        for entry in evaluations:
+            console.out.print(f"  {describe(entry)}", soft_wrap=True)
 
 
 def _print_card(card: ModelCard) -> None:

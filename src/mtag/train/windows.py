@@ -8,7 +8,7 @@ across tracks.  The same walk computes the frozen-feature embeddings.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -33,9 +33,20 @@ def map_windows(
 
     Tracks the cache could not decode, and tracks under a second, yield nothing.
     """
+    return map_track_windows(_windows(cache, indices, plan), plan, batch_size, function)
+
+
+def map_track_windows(
+    windows: Iterable[tuple[int, Window]], plan: WindowPlan, batch_size: int, function: WindowFunction
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(track, rows)`` per track of ``(track, window)`` pairs (a track's windows consecutive), batched across tracks.
+
+    ``mtag eval`` feeds it windows cut from audio changed in memory (a study's
+    conditions); :func:`map_windows` those of the cache as decoded.
+    """
     rows: list[np.ndarray] = []
     current: int | None = None
-    for batch in batched(_windows(cache, indices, plan), batch_size, samples=lambda item: item[1].samples):
+    for batch in batched(windows, batch_size, samples=lambda item: item[1].samples):
         out = function(np.stack([window.samples for _, window in batch]), plan.window_frames)
         for (index, _), row in zip(batch, out):
             if index != current:

@@ -1,0 +1,116 @@
+"""The analysis studies (``--study rare,cross,characteristics``): what the measured results say, per model.
+
+The audio studies change the tracks and measure again; these read what one
+measurement found (the baseline condition) and ask why:
+
+* ``rare``: each shared genre's figure (F1, or PR-AUC for tags) against its
+  share of the model's training tracks, from the card's training record
+  (:mod:`mtag.evaluate.rarity`); a model whose card has no such record is
+  refused before any decoding.
+* ``cross``: the figures on this data set beside the model's own in-domain
+  ones from its card (:mod:`mtag.evaluate.crossdata`).
+* ``characteristics``: measurable properties of each track (from the audio
+  already in memory and the model's window scores,
+  :mod:`mtag.evaluate.properties`) against being right or wrong, as effect
+  sizes with intervals, and the most confidently wrong tracks with the
+  ``mtag inspect`` command to look at each (:mod:`mtag.evaluate.effects`).
+
+Each returns objects with ``to_json()`` and ``markdown()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mtag.cards import ModelCard
+from mtag.data.cache import AudioCache
+from mtag.data.examples import Example
+from mtag.evaluate.measure import Measured
+
+
+def check_analyses(names: Sequence[str], cards: Sequence[ModelCard]) -> None:
+    """Refuse, before any decoding, an analysis a model cannot give (``rare`` without training counts)."""
+    if "rare" in names:
+        from mtag.evaluate.rarity import training_counts
+
+        for card in cards:
+            training_counts(card)  # the one-line usage error naming the model
+
+
+def correct(measured: Measured, multi_label: bool) -> np.ndarray:
+    """Per track: the best-scored shared genre is one of the track's genres."""
+    best = measured.predicted
+    return measured.targets[np.arange(len(best)), best] > 0
+
+
+def per_class_figure(measured: Measured, shared: Sequence[str], multi_label: bool) -> tuple[dict[str, float], str]:
+    """``genre -> figure`` of the baseline, and the figure's name (F1 for one genre per track, else PR-AUC)."""
+    name = "pr_auc" if multi_label else "f1"
+    values = measured.figures.get("per_class", {}).get(name, [])
+    return {genre: float(v) for genre, v in zip(shared, values)}, name
+
+
+def run_analyses(
+    names: Sequence[str],
+    card: ModelCard,
+    shared: Sequence[str],
+    measured: Measured,
+    examples: Sequence[Example],
+    dataset_name: str,
+    multi_label: bool,
+    cache: AudioCache,
+    seed: int,
+    resamples: int,
+) -> dict[str, Any]:
+    """The analyses asked for, for one model's baseline measurement: name -> result (``to_json``, ``markdown``)."""
+    found: dict[str, Any] = {}
+    if "rare" in names:
+        from mtag.evaluate.rarity import rare_study
+
+        per_class, metric = per_class_figure(measured, shared, multi_label)
+        found["rare"] = rare_study(card, per_class, metric)
+    if "cross" in names:
+        from mtag.evaluate.crossdata import cross_row
+
+        headline = "pr_auc_macro" if multi_label else "accuracy"
+        figures = {k: v for k, v in measured.figures.items() if k in (headline, "roc_auc_macro") and v is not None}
+        found["cross"] = cross_row(card, dataset_name, figures)
+    if "characteristics" in names:
+        found.update(_characteristics(card, shared, measured, examples, multi_label, cache, seed, resamples))
+    return found
+
+
+def _characteristics(
+    card: ModelCard,
+    shared: Sequence[str],
+    measured: Measured,
+    examples: Sequence[Example],
+    multi_label: bool,
+    cache: AudioCache,
+    seed: int,
+    resamples: int,
+) -> dict[str, Any]:
+    from mtag.evaluate.effects import characteristics_study, worst_tracks
+    from mtag.evaluate.properties import track_properties
+
+    right = correct(measured, multi_label)
+    properties = [
+        track_properties(cache.audio(index), cache.sample_rate, windows)
+        for index, windows in zip(measured.tracks, measured.window_scores)
+    ]
+    best = measured.predicted
+    truths = [tuple(shared[int(i)] for i in np.flatnonzero(row > 0)) for row in measured.targets]
+    worst = worst_tracks(
+        [examples[i].path for i in measured.tracks],
+        truths,
+        [shared[int(i)] for i in best],
+        measured.scores[np.arange(len(best)), best] if len(best) else [],
+        model=card.name,
+    )
+    return {
+        "characteristics": characteristics_study(properties, right, seed, max(resamples, 1)),
+        "worst_tracks": worst,
+    }
