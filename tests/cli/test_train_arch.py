@@ -83,3 +83,16 @@ def test_param_overrides_the_recipe(data: Path, tmp_path: Path, capsys: pytest.C
     card = json.loads((tmp_path / "data" / "mtag" / "models" / "small" / "model.json").read_text())
     assert card["architecture"]["params"] == {"channels": 16, "layers": 2, "n_mels": 13, "n_labels": 2}
     assert card["frontend"]["kind"] == "mfcc" and card["frontend"]["n_mfcc"] == 13
+
+
+def test_augmentation_applies_to_a_network_trained_from_scratch(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--arch trains on segments, so on-the-fly augmentation is not refused as on the frozen path."""
+    args = (*SCRATCH, "--data-dir", data, "--epochs", "1", "--augment", "noise:snr=10,specaugment,mixup:0.2")
+    code, out, err = mtag(capsys, *args)
+    assert code == 0, err
+    card = json.loads((tmp_path / "data" / "mtag" / "models" / "folder-cnn1d" / "model.json").read_text())
+    assert {"noise", "specaugment", "mixup"} <= set(
+        json.dumps(card["training"]["augmentation"]).replace('"', " ").split()
+    )

@@ -163,13 +163,14 @@ class TrainSettings:
                 "--augment-copies makes copies with --augment's waveform augmentations, and none is given",
                 hint="add e.g. --augment noise:snr=10,stretch",
             )
-        if spec is not None and self.freeze and waveform and not self.augment_copies:
+        frozen = self.freeze and self.arch is None  # a network trained from scratch is never frozen
+        if spec is not None and frozen and waveform and not self.augment_copies:
             raise UsageError(
                 "--augment noise, shift, gain, stretch and pitch alter the audio, and the frozen-network path "
                 "trains on embeddings computed once",
                 hint="add --augment-copies N (altered copies, embedded once) or train with --fine-tune",
             )
-        if spec is not None and self.freeze and spec.stage(FEATURES):
+        if spec is not None and frozen and spec.stage(FEATURES):
             raise UsageError(
                 "--augment specaugment masks the network's input, which the frozen-network path never sees",
                 hint="train with --fine-tune, or leave specaugment out",
