@@ -103,9 +103,11 @@ class CharacteristicsStudy:
             delta = f"**{e.delta:+.2f}**" if e.clear else _number(e.delta, "+.2f")
             interval = f"[{_number(e.low, '+.2f')}, {_number(e.high, '+.2f')}]"
             lines.append(
-                f"| {PROPERTIES.get(e.name, e.name)} | {_number(e.median_right)} | {_number(e.median_wrong)} | "
+                f"| {e.name} | {_number(e.median_right)} | {_number(e.median_wrong)} | "
                 f"{delta} | {interval} | {e.magnitude} | {e.right} / {e.wrong} |"
             )
+        # The names stay short so the table fits a terminal; what each one measures follows it.
+        lines += ["", *(f"- {e.name}: {PROPERTIES[e.name]}" for e in self.effects if e.name in PROPERTIES)]
         return "\n".join(lines) + "\n"
 
 
