@@ -94,3 +94,14 @@ def test_multi_label_figures_macro_and_micro() -> None:
     assert figures["roc_auc_macro"] == 1.0 and figures["pr_auc_macro"] == 1.0
     assert figures["roc_auc_micro"] == 1.0
     assert figures["per_class"]["support"] == [2, 2]
+
+
+def test_a_class_absent_from_the_tracks_has_no_per_class_figures_rather_than_zeros() -> None:
+    """Class 2 never occurs and is never predicted: its recall and F1 are unmeasured, not 0 (read by the rare study)."""
+    true = np.array([0, 0, 1, 1])
+    scores = np.array([[0.9, 0.1, 0.0], [0.2, 0.8, 0.0], [0.1, 0.9, 0.0], [0.3, 0.7, 0.0]])
+    per_class = metrics.single_label(true, scores)["per_class"]
+    assert per_class["support"] == [2, 2, 0]
+    assert per_class["recall"][:2] == [0.5, 1.0] and np.isnan(per_class["recall"][2])
+    assert np.isnan(per_class["f1"][2]) and np.isnan(per_class["precision"][2])
+    assert per_class["precision"][:2] == [1.0, 2 / 3]

@@ -108,6 +108,11 @@ def single_label(true: np.ndarray, scores: np.ndarray, top_k: int = 3) -> dict[s
     labels = np.arange(n)
     predicted = scores.argmax(axis=1)
     precision, recall, f1, support = sk.precision_recall_fscore_support(true, predicted, labels=labels, zero_division=0)
+    # A class no track has has no recall or F1, and one never predicted no precision: NaN, not scikit-learn's
+    # zero_division 0, which would read as "always wrong" in the per-class table and the rare-genre study.
+    chosen = np.bincount(predicted, minlength=n)
+    precision = np.where(chosen > 0, precision, np.nan)
+    recall, f1 = (np.where(support > 0, values, np.nan) for values in (recall, f1))
     with warnings.catch_warnings():  # a class no track has, or one class only: sklearn warns, the figure stands
         warnings.simplefilter("ignore")
         balanced = sk.balanced_accuracy_score(true, predicted)
