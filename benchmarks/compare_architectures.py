@@ -3,6 +3,7 @@
 Usage: python benchmarks/compare_architectures.py [DATA_DIR] [--archs fcn,crnn,...]
            [--conditions baseline,noise,all] [--folds 1,2,3,4,5] [--epochs 3]
            [--budget-minutes 60] [--json FILE] [--markdown FILE] [--no-transfer]
+       python benchmarks/compare_architectures.py --combine A.json B.json [--markdown FILE]
 
 On DATA_DIR (default ``../shared/datasets/gtzan-mini``: 93 real GTZAN clips,
 10 genres) each architecture is trained from scratch (``mtag train --arch``)
@@ -89,7 +90,11 @@ def main() -> None:
     parser.add_argument("--no-transfer", action="store_true", help="leave the transfer path out")
     parser.add_argument("--json", type=Path, help="write every figure to this file")
     parser.add_argument("--markdown", type=Path, help="write the table to this file")
+    parser.add_argument("--combine", nargs="+", type=Path, help="only print the table of these --json files' runs")
     args = parser.parse_args()
+    if args.combine:
+        combine(args.combine, args.markdown)
+        return
 
     archs: list[str | None] = [*args.archs.split(","), *([] if args.no_transfer else [None])]
     conditions = args.conditions.split(",")
@@ -142,6 +147,19 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=1, default=str))
     if args.markdown:
         args.markdown.write_text(table + "\n")
+
+
+def combine(files: list[Path], markdown: Path | None) -> None:
+    """The table of several runs of this script (e.g. folds 1-2 here, 3-5 later), as one."""
+    parts = [json.loads(file.read_text()) for file in files]
+    runs = [run for part in parts for run in part["runs"]]
+    archs = list(dict.fromkeys(run["arch"] for run in runs))
+    conditions = list(dict.fromkeys(run["condition"] for run in runs))
+    folds = sorted({fold for part in parts for fold in part["folds_done"]})
+    table = markdown_table({"runs": runs}, archs, conditions)
+    print(f"{len(runs)} runs over folds {folds}\n{table}")
+    if markdown:
+        markdown.write_text(table + "\n")
 
 
 def markdown_table(results: dict[str, Any], archs: list[str], conditions: list[str]) -> str:
