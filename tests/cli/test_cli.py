@@ -29,7 +29,7 @@ def test_help_version_and_models_list_do_not_import_torch():
         "import sys\n"
         "from mtag.cli.main import run\n"
         "for args in (['--help'], ['--version'], ['models'], ['models', 'show', 'vgg-mtt', '--json'], ['datasets'],\n"
-        "             ['train', '--help']):\n"
+        "             ['train', '--help'], ['eval', '--help']):\n"
         "    try:\n"
         "        run(args)\n"
         "    except SystemExit as e:\n"
@@ -38,6 +38,13 @@ def test_help_version_and_models_list_do_not_import_torch():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_the_command_line_loads_no_decoder_database_or_metrics_library_before_a_command_needs_one():
+    """`mtag --help` stays instant: PyAV, sqlite-utils, scikit-learn and torch load when a command uses them."""
+    code = "import sys, mtag.cli.main\nprint(sorted({'av', 'sqlite_utils', 'sklearn', 'torch'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,6 @@ from mtag.data.check import (
     without_unreadable,
 )
 from mtag.data.examples import SPLITS, Dataset
-from mtag.data.load import load_dataset
 from mtag.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
 
 _SHOWN_MISSING = 20  # missing files listed in --json
@@ -73,6 +72,8 @@ def check_command(
 ) -> None:
     """Check a data set folder: tracks per label and split, durations, missing and unreadable files."""
     options = dataset_options(split, seed, folds, fold, labels, min_tracks, subset, all_genres, from_index, db)
+    from mtag.data.load import load_dataset  # the adapters import the index and the tag readers: not for --help
+
     dataset = load_dataset(name, data_dir, options)
     found = _audit(dataset, workers)
     usable = without_unreadable(dataset, found)

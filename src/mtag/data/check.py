@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mtag.audio.decode import probe
 from mtag.data.examples import SPLITS, TRAIN, Dataset, Example, Skipped
 from mtag.errors import MtagError, UsageError
 
@@ -112,6 +111,8 @@ def skipped_reasons(dataset: Dataset) -> Counter[str]:
 
 
 def _probe(path: Path) -> tuple[float | None, str | None]:
+    from mtag.audio.decode import probe  # PyAV: imported when files are opened, so `mtag --help` stays instant
+
     try:
         return probe(path).duration, None
     except MtagError as error:
