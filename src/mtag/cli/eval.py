@@ -21,7 +21,16 @@ from mtag.cli.dataset_options import (
     SubsetOption,
     dataset_options,
 )
-from mtag.cli.options import AggregateOption, DbOption, DeviceOption, JsonOption, PrecisionOption, VerboseOption
+from mtag.cli.options import (
+    AggregateOption,
+    CacheDirOption,
+    CacheWorkersOption,
+    DbOption,
+    DeviceOption,
+    JsonOption,
+    PrecisionOption,
+    VerboseOption,
+)
 from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
 
 
@@ -75,20 +84,11 @@ def eval_command(
     ] = None,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
-    workers: Annotated[
-        Optional[int], typer.Option("--workers", min=0, help="Decoding processes \\[default: the cores].")
-    ] = None,
+    workers: CacheWorkersOption = None,
     batch_size: Annotated[
         Optional[int], typer.Option("--batch-size", min=1, help="Windows per forward pass \\[default: 16 CPU, 64 GPU].")
     ] = None,
-    cache_dir: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--cache-dir",
-            help="Audio cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].",
-            file_okay=False,
-        ),
-    ] = None,
+    cache_dir: CacheDirOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:

@@ -36,6 +36,17 @@ DbOption = Annotated[
     Optional[Path],
     typer.Option("--db", help="The index file \\[default: $XDG_DATA_HOME/mtag/index.db].", dir_okay=False),
 ]
+# The audio cache that train and eval decode every track into once (mtag.data.cache).
+CacheDirOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--cache-dir", help="Audio cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].", file_okay=False
+    ),
+]
+CacheWorkersOption = Annotated[
+    Optional[int],
+    typer.Option("--workers", min=0, help="Decoding processes for the audio cache \\[default: the cores]."),
+]
 # Help texts are Rich markup: a literal "[" is written "\\[".
 BatchSizeOption = Annotated[
     Optional[int],

@@ -26,6 +26,8 @@ from mtag.cli.dataset_options import (
 )
 from mtag.cli.options import (
     DEFAULT_MODEL,
+    CacheDirOption,
+    CacheWorkersOption,
     DbOption,
     DeviceOption,
     JsonOption,
@@ -170,15 +172,8 @@ def train_command(
     ] = False,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "auto",
-    workers: Annotated[
-        Optional[int], typer.Option("--workers", min=0, help="Decoding processes for the cache \\[default: the cores].")
-    ] = None,
-    cache_dir: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--cache-dir", help="Cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].", file_okay=False
-        ),
-    ] = None,
+    workers: CacheWorkersOption = None,
+    cache_dir: CacheDirOption = None,
     gpus: Annotated[
         Optional[int], typer.Option("--gpus", min=2, help="Train on N GPUs of this machine (starts torchrun).")
     ] = None,
