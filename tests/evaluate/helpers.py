@@ -66,10 +66,9 @@ def _band_features(band: tuple[float, float]) -> torch.Tensor:
     return build_frontend(FRONTEND)(tones).mean(dim=(0, 1))
 
 
-def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands-model") -> ModelCard:
-    """The hand-set high-vs-low model, installed on the model search path (softmax over low, high)."""
-    monkeypatch.setitem(registry.ARCHITECTURES, TINY, TINY_TARGET)
-    card = make_model(
+def _band_card(folder: Path, name: str, seed: int = 0) -> ModelCard:
+    """A :class:`TinyNet` model over the labels low, high (softmax, 1 s windows), written to ``folder/name``."""
+    return make_model(
         folder / name,
         FRONTEND,
         name=name,
@@ -77,7 +76,14 @@ def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands
         genres=dict(GENRES),
         activation="softmax",
         window_seconds=1.0,
+        seed=seed,
     )
+
+
+def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands-model") -> ModelCard:
+    """The hand-set high-vs-low model, installed on the model search path (softmax over low, high)."""
+    monkeypatch.setitem(registry.ARCHITECTURES, TINY, TINY_TARGET)
+    card = _band_card(folder, name)
     high, low = _band_features(BANDS["high"]), _band_features(BANDS["low"])
     direction = high - low
     direction = direction - direction.mean()  # blind to a track's level (a constant in the log domain)
@@ -103,13 +109,4 @@ def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands
 
 def random_model(folder: Path, name: str = "bands-random", seed: int = 3) -> ModelCard:
     """A second model with the same labels that guesses (beside the band model, for side-by-side tables)."""
-    return make_model(
-        folder / name,
-        FRONTEND,
-        name=name,
-        labels=("low", "high"),
-        genres=dict(GENRES),
-        activation="softmax",
-        window_seconds=1.0,
-        seed=seed,
-    )
+    return _band_card(folder, name, seed)
