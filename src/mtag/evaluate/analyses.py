@@ -20,6 +20,7 @@ Each returns objects with ``to_json()`` and ``markdown()``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -29,6 +30,16 @@ from mtag.cards import ModelCard
 from mtag.data.cache import AudioCache
 from mtag.data.examples import Example
 from mtag.evaluate.measure import Measured
+
+
+def json_figure(value: float) -> float | None:
+    """A figure in a study's ``to_json()``: JSON has no NaN, so a figure not measured is null."""
+    return None if math.isnan(value) else value
+
+
+def shown_figure(value: float | None, spec: str = ".3f") -> str:
+    """A figure in a study's ``markdown()``: ``n/a`` where it was not measured (None or NaN)."""
+    return "n/a" if value is None or math.isnan(value) else format(value, spec)
 
 
 def check_analyses(names: Sequence[str], cards: Sequence[ModelCard]) -> None:
