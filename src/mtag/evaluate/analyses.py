@@ -29,7 +29,7 @@ import numpy as np
 from mtag.cards import ModelCard
 from mtag.data.cache import AudioCache
 from mtag.data.examples import Example
-from mtag.evaluate.measure import Measured
+from mtag.evaluate.measure import Measured, headline
 
 
 def json_figure(value: float) -> float | None:
@@ -86,8 +86,8 @@ def run_analyses(
     if "cross" in names:
         from mtag.evaluate.crossdata import cross_row
 
-        headline = "pr_auc_macro" if multi_label else "accuracy"
-        figures = {k: v for k, v in measured.figures.items() if k in (headline, "roc_auc_macro") and v is not None}
+        leading = headline(multi_label)
+        figures = {k: v for k, v in measured.figures.items() if k in (leading, "roc_auc_macro") and v is not None}
         found["cross"] = cross_row(card, dataset_name, figures)
     if "characteristics" in names:
         found.update(_characteristics(card, shared, measured, examples, multi_label, cache, seed, resamples))
