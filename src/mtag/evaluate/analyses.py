@@ -51,8 +51,8 @@ def check_analyses(names: Sequence[str], cards: Sequence[ModelCard]) -> None:
             training_counts(card)  # the one-line usage error naming the model
 
 
-def correct(measured: Measured, multi_label: bool) -> np.ndarray:
-    """Per track: the best-scored shared genre is one of the track's genres."""
+def correct(measured: Measured) -> np.ndarray:
+    """Per track: the best-scored shared genre is one of the track's genres (one rule for single- and multi-label)."""
     best = measured.predicted
     return measured.targets[np.arange(len(best)), best] > 0
 
@@ -90,7 +90,7 @@ def run_analyses(
         figures = {k: v for k, v in measured.figures.items() if k in (leading, "roc_auc_macro") and v is not None}
         found["cross"] = cross_row(card, dataset_name, figures)
     if "characteristics" in names:
-        found.update(_characteristics(card, shared, measured, examples, multi_label, cache, seed, resamples))
+        found.update(_characteristics(card, shared, measured, examples, cache, seed, resamples))
     return found
 
 
@@ -99,7 +99,6 @@ def _characteristics(
     shared: Sequence[str],
     measured: Measured,
     examples: Sequence[Example],
-    multi_label: bool,
     cache: AudioCache,
     seed: int,
     resamples: int,
@@ -107,7 +106,7 @@ def _characteristics(
     from mtag.evaluate.effects import characteristics_study, worst_tracks
     from mtag.evaluate.properties import track_properties
 
-    right = correct(measured, multi_label)
+    right = correct(measured)
     properties = [
         track_properties(cache.audio(index), cache.sample_rate, windows)
         for index, windows in zip(measured.tracks, measured.window_scores)
