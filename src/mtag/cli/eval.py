@@ -30,20 +30,15 @@ from mtag.cli.options import (
     JsonOption,
     PrecisionOption,
     VerboseOption,
+    complete_model,
 )
 from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
-
-
-def _complete_models(incomplete: str) -> list[str]:
-    from mtag.cli.options import _complete_model
-
-    return _complete_model(incomplete)
 
 
 def eval_command(
     models: Annotated[
         list[str],
-        typer.Argument(help="Installed models (names or folders), side by side.", autocompletion=_complete_models),
+        typer.Argument(help="Installed models (names or folders), side by side.", autocompletion=complete_model),
     ],
     dataset: DatasetNameOption,
     data_dir: DataDirOption = None,

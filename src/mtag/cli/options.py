@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from mtag.decision import DecisionOptions
 
 
-def _complete_model(incomplete: str) -> list[str]:
+def complete_model(incomplete: str) -> list[str]:
+    """Shell completion of an installed model's name (every command that takes a model uses it)."""
     from mtag.catalog import list_models
 
     return [card.name for card in list_models() if card.name.startswith(incomplete)]
@@ -28,7 +29,7 @@ def _verbose(value: bool) -> bool:
 ModelOption = Annotated[
     str,
     typer.Option(
-        "--model", "-m", help="Model name (see 'mtag models') or a model folder.", autocompletion=_complete_model
+        "--model", "-m", help="Model name (see 'mtag models') or a model folder.", autocompletion=complete_model
     ),
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto (GPU if present), cpu, cuda, cuda:N or mps.")]

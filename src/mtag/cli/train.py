@@ -33,7 +33,7 @@ from mtag.cli.options import (
     JsonOption,
     PrecisionOption,
     VerboseOption,
-    _complete_model,
+    complete_model,
 )
 from mtag.cli.train_view import TrainView
 from mtag.errors import EXIT_INTERRUPTED, UsageError
@@ -59,7 +59,7 @@ def train_command(
         typer.Option(
             "--from",
             help=f"The installed model to start from \\[default: {DEFAULT_MODEL}, unless --arch].",
-            autocompletion=_complete_model,
+            autocompletion=complete_model,
         ),
     ] = None,
     arch: Annotated[
