@@ -22,30 +22,19 @@ from mtag.cards import LogMelSpec, ModelCard, WeightsRef, write_card
 from mtag.data import TEST, TRAIN, Dataset, Example
 from mtag.nets import registry
 from mtag.nets.frontends import build_frontend
-from tests.audio.synth import write_samples
 from tests.nets.tiny import TINY, TINY_TARGET, TinyNet, make_model
+from tests.train.helpers import RATE, tone_track
 
-RATE = 16000
 FRONTEND = LogMelSpec(RATE, n_fft=512, hop_length=256, n_mels=32)
 BANDS = {"low": (700.0, 1400.0), "high": (5000.0, 7000.0)}
 GENRES = {"low": "Low", "high": "High"}  # as the folder layout names the folders low/ and high/
-
-
-def band_track(path: Path, band: tuple[float, float], seconds: float, seed: int) -> Path:
-    """Three random tones inside ``band`` over faint noise, as a WAV file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    t = np.arange(round(seconds * RATE)) / RATE
-    wave = sum(0.2 * np.sin(2 * np.pi * rng.uniform(*band) * t + rng.uniform(0, 6.28)) for _ in range(3))
-    wave = wave + 0.002 * rng.standard_normal(t.size)
-    return write_samples(path, wave[np.newaxis].astype(np.float32), RATE)
 
 
 def band_folder(root: Path, count: int = 4, seconds: float = 3.0) -> Path:
     """``root/<low|high>/<n>.wav`` (the ``folder`` layout), ``count`` tracks each."""
     for number, (label, band) in enumerate(BANDS.items()):
         for i in range(count):
-            band_track(root / label / f"{label}-{i:02d}.wav", band, seconds, seed=100 * number + i)
+            tone_track(root / label / f"{label}-{i:02d}.wav", band, seconds, seed=100 * number + i, noise=0.002)
     return root
 
 
@@ -66,10 +55,9 @@ def _band_features(band: tuple[float, float]) -> torch.Tensor:
     return build_frontend(FRONTEND)(tones).mean(dim=(0, 1))
 
 
-def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands-model") -> ModelCard:
-    """The hand-set high-vs-low model, installed on the model search path (softmax over low, high)."""
-    monkeypatch.setitem(registry.ARCHITECTURES, TINY, TINY_TARGET)
-    card = make_model(
+def _band_card(folder: Path, name: str, seed: int = 0) -> ModelCard:
+    """A :class:`TinyNet` model over the labels low, high (softmax, 1 s windows), written to ``folder/name``."""
+    return make_model(
         folder / name,
         FRONTEND,
         name=name,
@@ -77,7 +65,14 @@ def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands
         genres=dict(GENRES),
         activation="softmax",
         window_seconds=1.0,
+        seed=seed,
     )
+
+
+def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands-model") -> ModelCard:
+    """The hand-set high-vs-low model, installed on the model search path (softmax over low, high)."""
+    monkeypatch.setitem(registry.ARCHITECTURES, TINY, TINY_TARGET)
+    card = _band_card(folder, name)
     high, low = _band_features(BANDS["high"]), _band_features(BANDS["low"])
     direction = high - low
     direction = direction - direction.mean()  # blind to a track's level (a constant in the log domain)
@@ -103,13 +98,4 @@ def band_model(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str = "bands
 
 def random_model(folder: Path, name: str = "bands-random", seed: int = 3) -> ModelCard:
     """A second model with the same labels that guesses (beside the band model, for side-by-side tables)."""
-    return make_model(
-        folder / name,
-        FRONTEND,
-        name=name,
-        labels=("low", "high"),
-        genres=dict(GENRES),
-        activation="softmax",
-        window_seconds=1.0,
-        seed=seed,
-    )
+    return _band_card(folder, name, seed)

@@ -19,13 +19,13 @@ RATE = 16000
 BANDS = {"low": (150.0, 400.0), "high": (1800.0, 4000.0), "mid": (600.0, 1200.0)}
 
 
-def tone_track(path: Path, band: tuple[float, float], seconds: float, seed: int) -> Path:
-    """A few random tones inside ``band`` over noise, as a WAV file."""
+def tone_track(path: Path, band: tuple[float, float], seconds: float, seed: int, noise: float = 0.02) -> Path:
+    """Three random tones inside ``band`` over noise of amplitude ``noise``, as a WAV file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     t = np.arange(round(seconds * RATE)) / RATE
     wave = sum(0.2 * np.sin(2 * np.pi * rng.uniform(*band) * t + rng.uniform(0, 6.28)) for _ in range(3))
-    wave = wave + 0.02 * rng.standard_normal(t.size)
+    wave = wave + noise * rng.standard_normal(t.size)
     return write_samples(path, wave[np.newaxis].astype(np.float32), RATE)
 
 

@@ -41,6 +41,9 @@ from av.container import InputContainer
 
 from mtag.errors import AudioError
 
+#: soxr's quality for every resampling mtag does: librosa's ``soxr_hq``, what the reference used.
+RESAMPLE_QUALITY = "HQ"
+
 #: File extensions (lower case) that mtag reads as audio.
 SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(
     {
@@ -455,13 +458,27 @@ def _gather(chunks: Iterable[tuple[np.ndarray, int]], block_frames: int) -> Iter
         yield np.concatenate(pending, axis=-1), rate
 
 
+def resample(audio: np.ndarray, in_rate: int, out_rate: int) -> np.ndarray:
+    """A whole float32 signal already in memory, at ``out_rate``, with the decoder's soxr quality.
+
+    For audio decoded once and needed at a second rate (``mtag eval``'s cache
+    shared by models of other rates, its codec study's MP3 round trip); a file
+    is resampled while it is decoded (:func:`stream_audio`), never through this.
+    """
+    if in_rate == out_rate or audio.size == 0:
+        return audio
+    return soxr.resample(audio, in_rate, out_rate, quality=RESAMPLE_QUALITY).astype(np.float32)
+
+
 class _Resampler:
     """Streaming soxr HQ (a plain pass where the rates agree), ending at librosa's length."""
 
     def __init__(self, in_rate: int, out_rate: int) -> None:
         self.in_rate, self.out_rate = in_rate, out_rate
         self._soxr = (
-            None if in_rate == out_rate else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
+            None
+            if in_rate == out_rate
+            else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=RESAMPLE_QUALITY)
         )
         self._taken = self._given = 0
 

@@ -21,20 +21,24 @@ from mtag.cli.dataset_options import (
     SubsetOption,
     dataset_options,
 )
-from mtag.cli.options import AggregateOption, DbOption, DeviceOption, JsonOption, PrecisionOption, VerboseOption
+from mtag.cli.options import (
+    AggregateOption,
+    CacheDirOption,
+    CacheWorkersOption,
+    DbOption,
+    DeviceOption,
+    JsonOption,
+    PrecisionOption,
+    VerboseOption,
+    complete_model,
+)
 from mtag.errors import EXIT_FAILED, EXIT_INTERRUPTED
-
-
-def _complete_models(incomplete: str) -> list[str]:
-    from mtag.cli.options import _complete_model
-
-    return _complete_model(incomplete)
 
 
 def eval_command(
     models: Annotated[
         list[str],
-        typer.Argument(help="Installed models (names or folders), side by side.", autocompletion=_complete_models),
+        typer.Argument(help="Installed models (names or folders), side by side.", autocompletion=complete_model),
     ],
     dataset: DatasetNameOption,
     data_dir: DataDirOption = None,
@@ -75,20 +79,11 @@ def eval_command(
     ] = None,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "fp32",
-    workers: Annotated[
-        Optional[int], typer.Option("--workers", min=0, help="Decoding processes \\[default: the cores].")
-    ] = None,
+    workers: CacheWorkersOption = None,
     batch_size: Annotated[
         Optional[int], typer.Option("--batch-size", min=1, help="Windows per forward pass \\[default: 16 CPU, 64 GPU].")
     ] = None,
-    cache_dir: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--cache-dir",
-            help="Audio cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].",
-            file_okay=False,
-        ),
-    ] = None,
+    cache_dir: CacheDirOption = None,
     as_json: JsonOption = False,
     verbose: VerboseOption = False,
 ) -> None:

@@ -3,48 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from rich import box
-from rich.progress import TaskID
 from rich.table import Table
 
 from mtag.cli import console
-from mtag.cli.progress import counting_bar
+from mtag.cli.progress import StagedProgress
 from mtag.evaluate.report import figure_text
-from mtag.train.events import TrainEvents
 
 if TYPE_CHECKING:
     from mtag.evaluate.runner import Evaluation
 
 
-class EvalView(TrainEvents):
+class EvalView(StagedProgress):
     """Progress on stderr (on a terminal only), the summary on stdout."""
 
     def __init__(self, quiet: bool = False) -> None:
+        super().__init__()
         self.quiet = quiet
-        self.progress = counting_bar("detail")
-        self.task: TaskID | None = None
-
-    def __enter__(self) -> EvalView:
-        self.progress.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.progress.stop()
 
     def stage(self, name: str, total: int) -> None:
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-        label = "decoding" if name == "decode" else f"scoring with {name}"
-        self.task = self.progress.add_task(label, total=total, detail="")
-
-    def advance(self, done: int, total: int) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, completed=done, total=total)
+        self.begin("decoding" if name == "decode" else f"scoring with {name}", total)
 
     def note(self, message: str) -> None:
         console.err.print(f"mtag: {message}")

@@ -11,7 +11,7 @@ from rich.table import Table
 from mtag.cards import ModelCard
 from mtag.catalog import find_model, list_models
 from mtag.cli import console
-from mtag.cli.options import JsonOption, VerboseOption, _complete_model
+from mtag.cli.options import JsonOption, VerboseOption, complete_model
 from mtag.units import human_count
 
 models_app = typer.Typer(help="List the installed models, or show one.", no_args_is_help=False)
@@ -56,7 +56,7 @@ def list_command(ctx: typer.Context, as_json: JsonOption = False, verbose: Verbo
 
 @models_app.command("show")
 def show_command(
-    name: Annotated[str, typer.Argument(help="Model name or folder.", autocompletion=_complete_model)],
+    name: Annotated[str, typer.Argument(help="Model name or folder.", autocompletion=complete_model)],
     profile: Annotated[
         bool,
         typer.Option(

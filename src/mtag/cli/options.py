@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from mtag.decision import DecisionOptions
 
 
-def _complete_model(incomplete: str) -> list[str]:
+def complete_model(incomplete: str) -> list[str]:
+    """Shell completion of an installed model's name (every command that takes a model uses it)."""
     from mtag.catalog import list_models
 
     return [card.name for card in list_models() if card.name.startswith(incomplete)]
@@ -28,13 +29,24 @@ def _verbose(value: bool) -> bool:
 ModelOption = Annotated[
     str,
     typer.Option(
-        "--model", "-m", help="Model name (see 'mtag models') or a model folder.", autocompletion=_complete_model
+        "--model", "-m", help="Model name (see 'mtag models') or a model folder.", autocompletion=complete_model
     ),
 ]
 DeviceOption = Annotated[str, typer.Option("--device", help="auto (GPU if present), cpu, cuda, cuda:N or mps.")]
 DbOption = Annotated[
     Optional[Path],
     typer.Option("--db", help="The index file \\[default: $XDG_DATA_HOME/mtag/index.db].", dir_okay=False),
+]
+# The audio cache that train and eval decode every track into once (mtag.data.cache).
+CacheDirOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--cache-dir", help="Audio cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].", file_okay=False
+    ),
+]
+CacheWorkersOption = Annotated[
+    Optional[int],
+    typer.Option("--workers", min=0, help="Decoding processes for the audio cache \\[default: the cores]."),
 ]
 # Help texts are Rich markup: a literal "[" is written "\\[".
 BatchSizeOption = Annotated[

@@ -5,14 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from mtag.cli import console
+from mtag.train.events import TrainEvents
 
 if TYPE_CHECKING:  # torch stays out of 'mtag --help'
     from mtag.engine.inference import Engine
+
+_Staged = TypeVar("_Staged", bound="StagedProgress")
 
 
 def counting_bar(field: str | None = None, show: bool = True) -> Progress:
@@ -53,3 +56,35 @@ class RunProgress:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.progress.stop()
+
+
+class StagedProgress(TrainEvents):
+    """One :func:`counting_bar` task per stage of a run, replaced when the next stage begins.
+
+    ``mtag train`` and ``mtag eval`` report stages through the same
+    :class:`~mtag.train.events.TrainEvents`; their views differ only in what
+    they print around the bar, so the bar itself is kept here once.
+    """
+
+    def __init__(self, show: bool = True) -> None:
+        self.progress = counting_bar("detail", show=show)
+        self.task: TaskID | None = None
+
+    def __enter__(self: _Staged) -> _Staged:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.progress.stop()
+
+    def begin(self, label: str, total: int | None) -> None:
+        """Replace the previous stage's bar with one for ``label`` (``total`` None: not known yet)."""
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(label, total=total, detail="")
+
+    def advance(self, done: int, total: int) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, completed=done, total=total)

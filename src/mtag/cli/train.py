@@ -26,12 +26,14 @@ from mtag.cli.dataset_options import (
 )
 from mtag.cli.options import (
     DEFAULT_MODEL,
+    CacheDirOption,
+    CacheWorkersOption,
     DbOption,
     DeviceOption,
     JsonOption,
     PrecisionOption,
     VerboseOption,
-    _complete_model,
+    complete_model,
 )
 from mtag.cli.train_view import TrainView
 from mtag.errors import EXIT_INTERRUPTED, UsageError
@@ -57,7 +59,7 @@ def train_command(
         typer.Option(
             "--from",
             help=f"The installed model to start from \\[default: {DEFAULT_MODEL}, unless --arch].",
-            autocompletion=_complete_model,
+            autocompletion=complete_model,
         ),
     ] = None,
     arch: Annotated[
@@ -170,15 +172,8 @@ def train_command(
     ] = False,
     device: DeviceOption = "auto",
     precision: PrecisionOption = "auto",
-    workers: Annotated[
-        Optional[int], typer.Option("--workers", min=0, help="Decoding processes for the cache \\[default: the cores].")
-    ] = None,
-    cache_dir: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--cache-dir", help="Cache folder \\[default: $MTAG_CACHE_DIR or $XDG_CACHE_HOME/mtag].", file_okay=False
-        ),
-    ] = None,
+    workers: CacheWorkersOption = None,
+    cache_dir: CacheDirOption = None,
     gpus: Annotated[
         Optional[int], typer.Option("--gpus", min=2, help="Train on N GPUs of this machine (starts torchrun).")
     ] = None,

@@ -9,14 +9,10 @@ only rank 0 draws, so N processes print one table.
 from __future__ import annotations
 
 import os
-from types import TracebackType
 from typing import TYPE_CHECKING
 
-from rich.progress import TaskID
-
 from mtag.cli import console
-from mtag.cli.progress import counting_bar
-from mtag.train.events import TrainEvents
+from mtag.cli.progress import StagedProgress
 
 if TYPE_CHECKING:
     from mtag.data import Dataset
@@ -31,25 +27,15 @@ _STAGES = {
 }
 
 
-class TrainView(TrainEvents):
-    """A :class:`~mtag.train.run.TrainEvents` that draws on the terminal."""
+class TrainView(StagedProgress):
+    """A :class:`~mtag.train.events.TrainEvents` that draws on the terminal."""
 
     def __init__(self, dataset: Dataset, quiet: bool = False) -> None:
         self.leader = os.environ.get("RANK", "0") == "0"
+        super().__init__(show=self.leader)
         self.quiet = quiet or not self.leader
         self.dataset = dataset
-        self.progress = counting_bar("detail", show=self.leader)
-        self.task: TaskID | None = None
         self.last_epoch = 0  # the last epoch finished (and checkpointed)
-
-    def __enter__(self) -> TrainView:
-        self.progress.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        self.progress.stop()
 
     def _describe(self) -> None:
         d = self.dataset
@@ -68,14 +54,7 @@ class TrainView(TrainEvents):
     def stage(self, name: str, total: int) -> None:
         if name == "cache" and not self.quiet:  # the run passed its checks: say what it trains on
             self._describe()
-        if self.task is not None:
-            self.progress.remove_task(self.task)
-        unit_total = total if name != "train" else None
-        self.task = self.progress.add_task(_STAGES.get(name, name), total=unit_total, detail="")
-
-    def advance(self, done: int, total: int) -> None:
-        if self.task is not None:
-            self.progress.update(self.task, completed=done, total=total)
+        self.begin(_STAGES.get(name, name), total if name != "train" else None)
 
     def step(self, step: int, steps: int, loss: float) -> None:
         if self.task is not None:

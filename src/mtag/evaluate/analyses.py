@@ -20,6 +20,7 @@ Each returns objects with ``to_json()`` and ``markdown()``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,7 +29,17 @@ import numpy as np
 from mtag.cards import ModelCard
 from mtag.data.cache import AudioCache
 from mtag.data.examples import Example
-from mtag.evaluate.measure import Measured
+from mtag.evaluate.measure import Measured, headline
+
+
+def json_figure(value: float) -> float | None:
+    """A figure in a study's ``to_json()``: JSON has no NaN, so a figure not measured is null."""
+    return None if math.isnan(value) else value
+
+
+def shown_figure(value: float | None, spec: str = ".3f") -> str:
+    """A figure in a study's ``markdown()``: ``n/a`` where it was not measured (None or NaN)."""
+    return "n/a" if value is None or math.isnan(value) else format(value, spec)
 
 
 def check_analyses(names: Sequence[str], cards: Sequence[ModelCard]) -> None:
@@ -40,8 +51,8 @@ def check_analyses(names: Sequence[str], cards: Sequence[ModelCard]) -> None:
             training_counts(card)  # the one-line usage error naming the model
 
 
-def correct(measured: Measured, multi_label: bool) -> np.ndarray:
-    """Per track: the best-scored shared genre is one of the track's genres."""
+def correct(measured: Measured) -> np.ndarray:
+    """Per track: the best-scored shared genre is one of the track's genres (one rule for single- and multi-label)."""
     best = measured.predicted
     return measured.targets[np.arange(len(best)), best] > 0
 
@@ -75,11 +86,11 @@ def run_analyses(
     if "cross" in names:
         from mtag.evaluate.crossdata import cross_row
 
-        headline = "pr_auc_macro" if multi_label else "accuracy"
-        figures = {k: v for k, v in measured.figures.items() if k in (headline, "roc_auc_macro") and v is not None}
+        leading = headline(multi_label)
+        figures = {k: v for k, v in measured.figures.items() if k in (leading, "roc_auc_macro") and v is not None}
         found["cross"] = cross_row(card, dataset_name, figures)
     if "characteristics" in names:
-        found.update(_characteristics(card, shared, measured, examples, multi_label, cache, seed, resamples))
+        found.update(_characteristics(card, shared, measured, examples, cache, seed, resamples))
     return found
 
 
@@ -88,7 +99,6 @@ def _characteristics(
     shared: Sequence[str],
     measured: Measured,
     examples: Sequence[Example],
-    multi_label: bool,
     cache: AudioCache,
     seed: int,
     resamples: int,
@@ -96,7 +106,7 @@ def _characteristics(
     from mtag.evaluate.effects import characteristics_study, worst_tracks
     from mtag.evaluate.properties import track_properties
 
-    right = correct(measured, multi_label)
+    right = correct(measured)
     properties = [
         track_properties(cache.audio(index), cache.sample_rate, windows)
         for index, windows in zip(measured.tracks, measured.window_scores)

@@ -17,6 +17,7 @@ from typing import Any
 
 from mtag.cards import ModelCard
 from mtag.data.genres import genre_key
+from mtag.evaluate.analyses import json_figure, shown_figure
 
 #: How the data sets ``mtag`` reads are named in the shipped models' training records and descriptions.
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -46,7 +47,7 @@ class CrossFigure:
         return {
             "metric": self.metric,
             "in_domain": self.in_domain,
-            "measured": None if math.isnan(self.measured) else self.measured,
+            "measured": json_figure(self.measured),
             "drop": self.drop,
         }
 
@@ -93,8 +94,8 @@ def cross_markdown(rows: list[CrossRow]) -> str:
     for row in rows:
         for f in row.figures:
             lines.append(
-                f"| {row.model} | {row.trained_on} | {row.evaluated_on} | {f.metric} | {_shown(f.in_domain)} | "
-                f"{_shown(f.measured)} | {_shown(f.drop, '+.3f')} |"
+                f"| {row.model} | {row.trained_on} | {row.evaluated_on} | {f.metric} | {shown_figure(f.in_domain)} | "
+                f"{shown_figure(f.measured)} | {shown_figure(f.drop, '+.3f')} |"
             )
         if row.note:
             notes.append(f"- {row.model}: {row.note}")
@@ -152,7 +153,3 @@ def cross_row(card: ModelCard, dataset_name: str, figures: dict[str, float]) -> 
     if missing:
         notes.append(f"its card reports no in-domain {', '.join(missing)}")
     return CrossRow(card.name, trained, where, dataset_name, same, rows, "; ".join(notes))
-
-
-def _shown(value: float | None, spec: str = ".3f") -> str:
-    return "n/a" if value is None or math.isnan(value) else format(value, spec)

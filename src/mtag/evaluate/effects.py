@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import rankdata
 
+from mtag.evaluate.analyses import json_figure
 from mtag.evaluate.properties import PROPERTIES
 
 #: Romano et al.'s thresholds of |Cliff's delta|, with their words.
@@ -64,10 +65,10 @@ class PropertyEffect:
             "property": self.name,
             "tracks_right": self.right,
             "tracks_wrong": self.wrong,
-            "median_right": _plain(self.median_right),
-            "median_wrong": _plain(self.median_wrong),
-            "cliffs_delta": _plain(self.delta),
-            "ci95": [_plain(self.low), _plain(self.high)],
+            "median_right": json_figure(self.median_right),
+            "median_wrong": json_figure(self.median_wrong),
+            "cliffs_delta": json_figure(self.delta),
+            "ci95": [json_figure(self.low), json_figure(self.high)],
             "magnitude": self.magnitude,
         }
 
@@ -276,8 +277,3 @@ def _number(value: float, spec: str | None = None) -> str:
     if abs(value) < 1e-9:
         value = 0.0  # rounding noise (a steady tone's loudness range: 7e-15 LU) reads as the 0 it is
     return format(value, spec or (".0f" if abs(value) >= 1000 else ".3g"))
-
-
-def _plain(value: float) -> float | None:
-    """JSON has no NaN: a value not measured is null."""
-    return None if math.isnan(value) else value

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mtag.evaluate.report import headline
+from mtag.evaluate.measure import headline
 from mtag.evaluate.runner import Evaluation, ModelResult
 
 if TYPE_CHECKING:

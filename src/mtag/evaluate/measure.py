@@ -42,9 +42,6 @@ class Measured:
     def predicted(self) -> np.ndarray:
         return self.scores.argmax(axis=1) if len(self.scores) else np.zeros(0, int)
 
-    def headline(self, multi_label: bool) -> str:
-        return "pr_auc_macro" if multi_label else "accuracy"
-
     def to_json(self) -> dict[str, Any]:
         return {
             "tracks": len(self.tracks),
@@ -52,6 +49,11 @@ class Measured:
             **self.figures,
             "ci95": {name: list(bounds) for name, bounds in self.intervals.items()},
         }
+
+
+def headline(multi_label: bool) -> str:
+    """The figure an evaluation leads with: accuracy for one genre per track, macro PR-AUC for tags."""
+    return "pr_auc_macro" if multi_label else "accuracy"
 
 
 def track_scores(windows: np.ndarray, mapping: LabelMapping, method: str) -> np.ndarray:

@@ -29,6 +29,7 @@ from scipy.stats import spearmanr
 from mtag.cards import ModelCard
 from mtag.data.genres import genre_key
 from mtag.errors import UsageError
+from mtag.evaluate.analyses import json_figure, shown_figure
 
 #: A class is rare under this share of the median class's training tracks.
 RARE_SHARE_OF_MEDIAN = 0.5
@@ -51,7 +52,7 @@ class ClassFrequency:
             "class": self.name,
             "training_tracks": self.tracks,
             "training_share": self.share,
-            "metric": None if math.isnan(self.value) else self.value,
+            "metric": json_figure(self.value),
             "rare": self.rare,
         }
 
@@ -82,11 +83,11 @@ class RareStudy:
             "model": self.model,
             "metric": self.metric,
             "rare_rule": f"fewer than {RARE_SHARE_OF_MEDIAN:g} x the median class's training tracks",
-            "spearman_rho": None if math.isnan(self.rho) else self.rho,
-            "p_value": None if math.isnan(self.p_value) else self.p_value,
+            "spearman_rho": json_figure(self.rho),
+            "p_value": json_figure(self.p_value),
             "note": self.note or None,
-            "mean_metric_rare": _plain(self.mean_metric(True)),
-            "mean_metric_others": _plain(self.mean_metric(False)),
+            "mean_metric_rare": json_figure(self.mean_metric(True)),
+            "mean_metric_others": json_figure(self.mean_metric(False)),
             "classes": [c.to_json() for c in self.classes],
             "unmatched": list(self.unmatched),
         }
@@ -95,7 +96,7 @@ class RareStudy:
         lines = ["## Rare genres: training frequency against " + self.metric, "", self.verdict(), ""]
         lines += [f"| class | training tracks | share | {self.metric} | rare |", "| --- | ---: | ---: | ---: | --- |"]
         for c in self.classes:
-            value = "n/a" if math.isnan(c.value) else f"{c.value:.3f}"
+            value = shown_figure(c.value)
             lines.append(f"| {c.name} | {c.tracks} | {100 * c.share:.1f} % | {value} | {'yes' if c.rare else ''} |")
         if self.unmatched:
             lines += ["", f"Not among {self.model}'s training labels (left out): {', '.join(self.unmatched)}."]
@@ -115,8 +116,8 @@ class RareStudy:
         names = ", ".join(c.name for c in rare)
         return said + (
             f" Rare (under {RARE_SHARE_OF_MEDIAN:g} x the median class's training tracks): {names}; "
-            f"their mean {self.metric} {_shown(self.mean_metric(True))} against {_shown(self.mean_metric(False))} "
-            "for the others."
+            f"their mean {self.metric} {shown_figure(self.mean_metric(True))} "
+            f"against {shown_figure(self.mean_metric(False))} for the others."
         )
 
 
@@ -180,11 +181,3 @@ def _spearman(tracks: list[int], values: list[float]) -> tuple[float, float, str
         warnings.simplefilter("ignore")
         result = spearmanr(x, y)
     return float(result.statistic), float(result.pvalue), ""
-
-
-def _plain(value: float) -> float | None:
-    return None if math.isnan(value) else value
-
-
-def _shown(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.3f}"

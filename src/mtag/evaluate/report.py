@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mtag.errors import UsageError
+from mtag.evaluate.measure import headline
 from mtag.evaluate.runner import Evaluation, ModelResult
 
 METRICS_FILE = "metrics.json"
@@ -35,11 +36,6 @@ def check_report_folder(folder: Path) -> None:
             f"cannot write the report into {folder}: {error.strerror or error}",
             hint="choose a folder you can write to with --report",
         ) from None
-
-
-def headline(multi_label: bool) -> str:
-    """The figure an evaluation leads with: accuracy for one genre per track, macro PR-AUC for tags."""
-    return "pr_auc_macro" if multi_label else "accuracy"
 
 
 def model_json(evaluation: Evaluation, result: ModelResult) -> dict[str, Any]:

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from mtag.audio.decode import resample
 from mtag.audio.windows import Window, WindowPlan, iter_windows
 from mtag.cards import ModelCard
 from mtag.catalog import find_model
@@ -260,12 +261,7 @@ def shared_rate(cards: Sequence[ModelCard]) -> int:
 
 def track_audio(cache: AudioCache, index: int, rate: int) -> np.ndarray:
     """Track ``index`` as float32 at ``rate`` (resampled in memory when the cache holds another rate)."""
-    audio = cache.audio(index)
-    if rate == cache.sample_rate or audio.size == 0:
-        return audio
-    import soxr
-
-    return soxr.resample(audio, cache.sample_rate, rate, quality="HQ").astype(np.float32)
+    return resample(cache.audio(index), cache.sample_rate, rate)
 
 
 def condition_audio(

@@ -102,9 +102,10 @@ def mp3(kbps: int) -> Transform:
 def mp3_roundtrip(audio: np.ndarray, rate: int, kbps: int) -> np.ndarray:
     """Encode ``audio`` as MP3 and decode it again, in memory; the result has ``audio``'s length and rate."""
     import av
-    import soxr
 
-    wide = soxr.resample(audio, rate, MP3_RATE, quality="HQ").astype(np.float32) if rate != MP3_RATE else audio
+    from mtag.audio.decode import resample
+
+    wide = resample(audio, rate, MP3_RATE)
     buffer = io.BytesIO()
     with av.open(buffer, "w", format="mp3") as out:
         stream = out.add_stream("mp3", rate=MP3_RATE)
@@ -120,8 +121,7 @@ def mp3_roundtrip(audio: np.ndarray, rate: int, kbps: int) -> np.ndarray:
     with av.open(buffer) as source:
         decoded = [f.to_ndarray().reshape(-1) for f in source.decode(audio=0)]
     back = np.concatenate(decoded).astype(np.float32) if decoded else np.zeros(0, np.float32)
-    if rate != MP3_RATE:
-        back = soxr.resample(back, MP3_RATE, rate, quality="HQ").astype(np.float32)
+    back = resample(back, MP3_RATE, rate)
     out_audio = np.zeros(audio.size, np.float32)
     out_audio[: min(audio.size, back.size)] = back[: audio.size]
     return out_audio

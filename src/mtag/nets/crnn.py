@@ -39,22 +39,13 @@ from mtag.nets.common import (
     checked_pools,
     checked_widths,
 )
-from mtag.nets.recipes import Recipe
-
-#: The released MagnaTagATune CRNN's input: 1366 frames of 256 samples at 12 kHz (29.1 s).
-PAPER_FRAMES, PAPER_RATE, PAPER_HOP = 1366, 12000, 256
+from mtag.nets.fcn import CHOI_RECIPE
 
 
 class Crnn(ClassifierHead):
     """Log-mel ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames >= 1."""
 
-    RECIPE = Recipe(
-        frontend={"kind": "logmel", "sample_rate": PAPER_RATE, "n_fft": 512, "hop_length": PAPER_HOP, "n_mels": 96},
-        window_seconds=PAPER_FRAMES * PAPER_HOP / PAPER_RATE,
-        lr=1e-3,
-        batch_size=16,
-        epochs=50,
-    )
+    RECIPE = CHOI_RECIPE
 
     def __init__(
         self,

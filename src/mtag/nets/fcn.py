@@ -50,17 +50,21 @@ from mtag.nets.recipes import Recipe
 #: The released MagnaTagATune FCN's input: 1366 frames of 256 samples at 12 kHz (29.1 s).
 PAPER_FRAMES, PAPER_RATE, PAPER_HOP = 1366, 12000, 256
 
+#: The input and schedule of Choi et al.'s released Keras taggers: the FCN (2016) and the CRNN (2017,
+#: :mod:`mtag.nets.crnn`) read the same 96-band log-mel of 29.1 s at 12 kHz and train alike.
+CHOI_RECIPE = Recipe(
+    frontend={"kind": "logmel", "sample_rate": PAPER_RATE, "n_fft": 512, "hop_length": PAPER_HOP, "n_mels": 96},
+    window_seconds=PAPER_FRAMES * PAPER_HOP / PAPER_RATE,
+    lr=1e-3,
+    batch_size=16,
+    epochs=50,
+)
+
 
 class Fcn(ClassifierHead):
     """Log-mel ``(B, frames, n_mels)`` -> logits ``(B, n_labels)``; any number of frames >= 1."""
 
-    RECIPE = Recipe(
-        frontend={"kind": "logmel", "sample_rate": PAPER_RATE, "n_fft": 512, "hop_length": PAPER_HOP, "n_mels": 96},
-        window_seconds=PAPER_FRAMES * PAPER_HOP / PAPER_RATE,
-        lr=1e-3,
-        batch_size=16,
-        epochs=50,
-    )
+    RECIPE = CHOI_RECIPE
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ SPEED_BATCH, SPEED_SECONDS = 16, 0.5
 
 
 def parameter_count(net: nn.Module) -> int:
+    """Every parameter of ``net``, trainable or frozen: what a card's weights and profile report."""
     return sum(p.numel() for p in net.parameters())
 
 

@@ -19,6 +19,7 @@ from torch import nn
 
 from mtag.cards import ModelCard, WeightsRef, write_card
 from mtag.errors import UsageError
+from mtag.nets.profile import parameter_count
 
 WEIGHTS_FILE = "weights.safetensors"
 LOG_FILE = "training.jsonl"
@@ -36,7 +37,7 @@ def write_model(net: nn.Module, card: ModelCard, folder: Path, log: Path | None 
     """Write ``net``'s weights and ``card`` (its weights reference filled in) into ``folder``; returns the card."""
     state = {key: value.detach().cpu().contiguous() for key, value in net.state_dict().items()}
     weights = save(state)
-    parameters = sum(p.numel() for p in net.parameters())
+    parameters = parameter_count(net)
     card = replace(
         card, weights=WeightsRef(WEIGHTS_FILE, hashlib.sha256(weights).hexdigest(), parameters), directory=folder
     )

@@ -257,12 +257,6 @@ def _value(kind: Kind, param: Param, text: str) -> tuple[float, float] | str:
     return (low, high)
 
 
-def _spelled(value: tuple[float, float] | str) -> str:
-    if isinstance(value, str):
-        return value
-    return f"{value[0]:g}" if value[0] == value[1] else f"{value[0]:g}~{value[1]:g}"
-
-
 def _inside(param: Param, value: float) -> bool:
     low_ok = value > param.low if param.exclusive_low else value >= param.low
     return low_ok and value <= param.high
