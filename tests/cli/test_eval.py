@@ -51,6 +51,11 @@ def test_json_output_and_models_show_lists_the_measured_figure(data, capsys):
     code, out, _ = mtag(capsys, "models", "show", "bands-model", "--json")
     assert json.loads(out)["evaluations"][0]["value"] == 1.0
 
+    code, out, err = mtag(capsys, *EVAL, "--data-dir", data, "--json")  # the same evaluation again
+    assert code == 0, err
+    code, out, _ = mtag(capsys, "models", "show", "bands-model")
+    assert "1 evaluation(s)" in out and out.count("/all: accuracy 1.000") == 1
+
 
 def test_an_unknown_study_is_one_line_and_exit_2_before_any_decoding(data, tmp_path, capsys):
     code, out, err = mtag(capsys, *EVAL, "--data-dir", data, "--study", "length,speed")

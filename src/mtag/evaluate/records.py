@@ -48,19 +48,25 @@ def record(data: dict[str, Any], path: Path | None = None) -> None:
 
 
 def evaluations_of(card: ModelCard, path: Path | None = None) -> list[dict[str, Any]]:
-    """The recorded evaluations of this model (this name and these weights), oldest first."""
+    """The recorded evaluations of this model (this name and these weights), oldest first.
+
+    An evaluation run again with the same result is listed once, at its latest
+    date: the same figure three times says nothing more than once.
+    """
     path = path or record_path()
     if not path.is_file():
         return []
-    found = []
+    found: dict[str, dict[str, Any]] = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             entry = json.loads(line)
         except json.JSONDecodeError:  # a line cut short by a crash: skip it, keep the others
             continue
         if entry.get("model") == card.name and entry.get("weights_sha256") == card.weights.sha256:
-            found.append(entry)
-    return found
+            result = json.dumps({k: v for k, v in entry.items() if k != "date"}, sort_keys=True)
+            found.pop(result, None)  # re-inserted: ordered by its latest run
+            found[result] = entry
+    return list(found.values())
 
 
 def describe(entry: dict[str, Any]) -> str:
