@@ -138,6 +138,8 @@ def main() -> None:
                         flush=True,
                     )
             results["folds_done"].append(fold)
+            if args.json:  # after every fold: a run stopped later keeps what it measured
+                args.json.write_text(json.dumps(results, indent=1, default=str))
     results["minutes"] = (time.perf_counter() - started) / 60
     results["load_after"] = load()
     table = markdown_table(results, [a or TRANSFER for a in archs], conditions)
