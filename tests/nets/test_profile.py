@@ -17,6 +17,16 @@ def test_macs_of_a_known_network() -> None:
     assert window_macs(nn.Conv1d(4, 2, 3), torch.zeros(1, 4, 10)) == 192
 
 
+def test_a_transformer_encoder_is_counted_whole_in_evaluation_mode() -> None:
+    # One encoder layer, 50 tokens of width 16 (feed-forward 32), batch-first as the zoo's transformer:
+    # projections 50 x 16 x (3 x 16 + 16) = 51,200, attention 2 x 50 x 50 x 16 = 80,000, feed-forward 50 x 16 x 32 x 2
+    # = 51,200 MACs -- in evaluation mode PyTorch fuses the layer into one kernel the FLOP counter cannot see.
+    layer = nn.TransformerEncoderLayer(16, 2, dim_feedforward=32, dropout=0.0, batch_first=True)
+    encoder = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
+    assert window_macs(encoder, torch.zeros(1, 50, 16)) == 51_200 + 80_000 + 51_200
+    assert torch.backends.mha.get_fastpath_enabled()  # the setting is put back
+
+
 def test_a_shipped_model_is_profiled_from_its_card() -> None:
     card = find_model("musicnn-msd")
     profile = card_profile(card)
