@@ -166,7 +166,7 @@ def combine(files: list[Path], markdown: Path | None) -> None:
 
 def markdown_table(results: dict[str, Any], archs: list[str], conditions: list[str]) -> str:
     """Architecture x condition: accuracy mean +- std (folds), training time, and the network's cost."""
-    header = ["architecture", "parameters", "MMACs / window", "windows/s", *conditions, "train s / run"]
+    header = ["architecture", "parameters", "MMACs / window", "windows/s", *conditions, "seconds / run"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for arch in archs:
         runs = [r for r in results["runs"] if r["arch"] == arch]
