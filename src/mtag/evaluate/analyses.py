@@ -75,8 +75,12 @@ def run_analyses(
     cache: AudioCache,
     seed: int,
     resamples: int,
+    signals: dict[int, dict[str, float]] | None = None,
 ) -> dict[str, Any]:
-    """The analyses asked for, for one model's baseline measurement: name -> result (``to_json``, ``markdown``)."""
+    """The analyses asked for, for one model's baseline measurement: name -> result (``to_json``, ``markdown``).
+
+    ``signals`` keeps each track's measured signal (what no model changes) for the next model's analyses.
+    """
     found: dict[str, Any] = {}
     if "rare" in names:
         from mtag.evaluate.rarity import rare_study
@@ -90,7 +94,7 @@ def run_analyses(
         figures = {k: v for k, v in measured.figures.items() if k in (leading, "roc_auc_macro") and v is not None}
         found["cross"] = cross_row(card, dataset_name, figures)
     if "characteristics" in names:
-        found.update(_characteristics(card, shared, measured, examples, cache, seed, resamples))
+        found.update(_characteristics(card, shared, measured, examples, cache, seed, resamples, signals or {}))
     return found
 
 
@@ -102,15 +106,18 @@ def _characteristics(
     cache: AudioCache,
     seed: int,
     resamples: int,
+    signals: dict[int, dict[str, float]],
 ) -> dict[str, Any]:
     from mtag.evaluate.effects import characteristics_study, worst_tracks
-    from mtag.evaluate.properties import track_properties
+    from mtag.evaluate.properties import track_properties, window_properties
 
     right = correct(measured)
-    properties = [
-        track_properties(cache.audio(index), cache.sample_rate, windows)
-        for index, windows in zip(measured.tracks, measured.window_scores)
-    ]
+    properties = []
+    for index, windows in zip(measured.tracks, measured.window_scores):
+        if index not in signals:  # the signal's properties are the same for every model: measured once
+            signals[index] = track_properties(cache.audio(index), cache.sample_rate)
+        signal = signals[index]
+        properties.append({**signal, **window_properties(windows, signal["duration_s"])})
     best = measured.predicted
     truths = [tuple(shared[int(i)] for i in np.flatnonzero(row > 0)) for row in measured.targets]
     worst = worst_tracks(

@@ -190,6 +190,7 @@ def evaluate(request: EvalRequest, events: TrainEvents | None = None) -> Evaluat
     targets = target_matrix(examples, dataset.labels)
     conditions = conditions_of(studies)
     too_short: dict[int, str] = {}
+    signals: dict[int, dict[str, float]] = {}  # a track's measured signal, shared by every model's analyses
     results = []
     clock = time.perf_counter()
     for card, mapping in zip(cards, mappings):
@@ -236,6 +237,7 @@ def evaluate(request: EvalRequest, events: TrainEvents | None = None) -> Evaluat
             cache,
             request.seed,
             request.bootstrap,
+            signals,
         )
         results.append(result)
     seconds["score"] = time.perf_counter() - clock
