@@ -96,3 +96,13 @@ def test_augmentation_applies_to_a_network_trained_from_scratch(
     assert {"noise", "specaugment", "mixup"} <= set(
         json.dumps(card["training"]["augmentation"]).replace('"', " ").split()
     )
+
+
+def test_specaugment_for_a_waveform_network_is_refused_before_any_decoding(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register_tinywave(monkeypatch)
+    args = ("train", "--dataset", "folder", "--data-dir", data, "--arch", "tinywave", "--workers", "0")
+    code, out, err = mtag(capsys, *args, "--augment", "noise,specaugment")
+    assert code == 2 and "masks a spectrogram" in err and err.count("\n") <= 2
+    assert not (tmp_path / "cache").exists()  # nothing was decoded

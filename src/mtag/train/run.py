@@ -139,11 +139,13 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
             hint="add --resume to continue it, or --force to start again",
         )
     seconds: dict[str, float] = {}
-    # Built before any decoding: a network its parameters cannot build is refused at once.
+    # Built before any decoding: a network its parameters cannot build, or an augmentation the model cannot
+    # take (specaugment on a waveform), is refused at once.
     if base is not None:
         start = start_from(base, len(dataset.labels), settings.point, settings.seed)
     else:
         start = from_scratch(card, settings.seed)
+    augmenter = augmenter_for(settings, card)
 
     clock = time.perf_counter()
     cache = _audio_cache(request, dataset, card.frontend.sample_rate, events, ranks)
@@ -161,7 +163,6 @@ def train(request: TrainRequest, events: TrainEvents | None = None, ranks: Ranks
     for part, indices in split.items():
         if not indices:
             raise UsageError(f"no usable track in the {part} split of {dataset.name}", hint="see 'mtag datasets check'")
-    augmenter = augmenter_for(settings, card)
     if augmenter is not None and settings.augment_copies:
         clock = time.perf_counter()
         cache, targets, split[TRAIN] = training_copies(cache, targets, split[TRAIN], augmenter, settings, events, ranks)
